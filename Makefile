@@ -1,0 +1,30 @@
+# Quick start:  make demo  |  make test   (both set up .venv on first use)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mmvmae2-installed
+DEMO_DIR ?= data/demo
+DEMO_CFG ?= configs/pretrain/videomaev2_vit-tiny_demo.py
+WORK_DIR ?= work_dirs/videomaev2_vit-tiny_demo
+
+.PHONY: setup demo test benchmark clean
+
+setup: $(STAMP)
+
+$(STAMP): constraints.txt setup.cfg pyproject.toml tools/install.sh
+	bash tools/install.sh $(VENV)
+	touch $(STAMP)
+
+demo: setup
+	$(PY) tools/make_demo_data.py $(DEMO_DIR)
+	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(WORK_DIR)
+	$(PY) tools/visualize_reconstruction.py $(DEMO_CFG) $(WORK_DIR)/latest.pth \
+		$$(ls $(DEMO_DIR)/videos/*.mp4 | head -n 1) --out $(WORK_DIR)/reconstruction.png
+
+test: setup
+	$(PY) -m pytest tests -q
+
+benchmark: setup
+	$(PY) tools/benchmark.py --out docs/benchmarks.md
+
+clean:
+	rm -rf $(WORK_DIR) $(DEMO_DIR)

@@ -1,0 +1,3 @@
+from .videomae import VideoMAE
+
+__all__ = ['VideoMAE']

@@ -1,0 +1,3 @@
+from .vit import ARCH_SETTINGS, VideoMAEViT, VideoMAEVisionTransformer
+
+__all__ = ['VideoMAEViT', 'VideoMAEVisionTransformer', 'ARCH_SETTINGS']

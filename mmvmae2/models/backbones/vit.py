@@ -1,0 +1,278 @@
+"""The one video ViT of mmvmae2: pretraining encoder, recognition backbone,
+detection feature map and clip-feature extractor."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmaction.registry import MODELS
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import trunc_normal_
+
+from ..utils.pos_embed import resize_pos_embed, sinusoid_position_table
+from ..utils.transformer import PatchEmbed3D, TransformerBlock, linear_drop_path_rates
+
+# Official VideoMAE V2 sizes (see docs in README); giant uses 14x14 patches.
+ARCH_SETTINGS: Dict[str, Dict] = {
+    'small': dict(embed_dims=384, num_layers=12, num_heads=6, feedforward_channels=1536),
+    'base': dict(embed_dims=768, num_layers=12, num_heads=12, feedforward_channels=3072),
+    'large': dict(embed_dims=1024, num_layers=24, num_heads=16, feedforward_channels=4096),
+    'huge': dict(embed_dims=1280, num_layers=32, num_heads=16, feedforward_channels=5120),
+    'giant': dict(embed_dims=1408, num_layers=40, num_heads=16, feedforward_channels=6144,
+                  patch_size=14),
+}
+ARCH_ALIASES = {'s': 'small', 'b': 'base', 'l': 'large', 'h': 'huge', 'g': 'giant'}
+OUT_TYPES = ('avg', 'raw', 'featmap')
+
+
+def _resolve_arch(arch: Union[str, Dict]) -> Dict:
+    """Size table entry for ``arch`` (a name, an alias or a full dict)."""
+    if isinstance(arch, str):
+        name = ARCH_ALIASES.get(arch.lower(), arch.lower())
+        if name not in ARCH_SETTINGS:
+            raise ValueError(f'unknown arch {arch!r}; expected one of {sorted(ARCH_SETTINGS)} '
+                             f'or a dict with embed_dims, num_layers, num_heads, '
+                             f'feedforward_channels')
+        return dict(ARCH_SETTINGS[name])
+    required = {'embed_dims', 'num_layers', 'num_heads', 'feedforward_channels'}
+    missing = required - set(arch)
+    if missing:
+        raise ValueError(f'custom arch dict lacks keys {sorted(missing)} (needs {sorted(required)})')
+    return dict(arch)
+
+
+@MODELS.register_module(name='VideoMAEViT')
+class VideoMAEVisionTransformer(BaseModule):
+    """Video Vision Transformer of VideoMAE / VideoMAE V2.
+
+    Cube embedding (``tubelet_size x patch x patch`` Conv3d), fixed 1-D
+    sin-cos position table identical to the official one (optionally
+    learnable), pre-norm blocks with ``q_bias``/``v_bias`` attention through
+    ``scaled_dot_product_attention``, optional layer scale, linearly
+    increasing drop path and activation checkpointing.
+
+    Outputs (``out_type``):
+
+    - ``'avg'``: mean over tokens, then ``fc_norm`` -> ``(B, C)``
+      (recognition, clip features; the official fine-tuned model).
+    - ``'raw'``: tokens ``(B, N, C)``.
+    - ``'featmap'``: ``(B, C, T', H', W')`` (spatio-temporal detection).
+
+    Given a boolean ``mask`` (True = hidden), only the visible tokens are
+    encoded and ``(B, N_vis, C)`` is returned (pretraining encoder).
+
+    Registered as ``VideoMAEViT``. The class name contains
+    ``VisionTransformer`` because MMAction2's
+    ``LearningRateDecayOptimizerConstructor`` picks its ViT layer-id rule by
+    that substring; parameters are named ``patch_embed``, ``pos_embed`` and
+    ``blocks.N`` for the same reason.
+
+    Args:
+        arch (str | dict): ``'small'``, ``'base'``, ``'large'``, ``'huge'``,
+            ``'giant'`` (or ``s/b/l/h/g``), or a dict with ``embed_dims``,
+            ``num_layers``, ``num_heads``, ``feedforward_channels`` and
+            optionally ``patch_size``. Defaults to ``'base'``.
+        img_size (int | tuple): Native input resolution. Defaults to 224.
+        num_frames (int): Native input frames. Defaults to 16.
+        tubelet_size (int): Frames per token. Defaults to 2.
+        patch_size (int, optional): Pixels per token side; the arch's value
+            (16, giant 14) when None. Defaults to None.
+        in_channels (int): Input channels. Defaults to 3.
+        qkv_bias (bool): Learn ``q_bias``/``v_bias``. Defaults to True.
+        drop_rate (float): Dropout after projections. Defaults to 0.
+        attn_drop_rate (float): Attention dropout. Defaults to 0.
+        drop_path_rate (float): Stochastic depth of the last block, linearly
+            increasing from 0. Defaults to 0.
+        init_values (float): Layer-scale init (0 = no layer scale).
+            Defaults to 0.
+        norm_eps (float): LayerNorm epsilon. Defaults to 1e-6.
+        use_learnable_pos_emb (bool): Learn the position embedding instead
+            of the fixed sin-cos table. Defaults to False.
+        pos_embed_interp (str): How the table is resized for other token
+            grids: ``'trilinear'`` or ``'nearest'``. Defaults to
+            ``'trilinear'``.
+        final_norm (bool): LayerNorm ``norm`` over the tokens after the last
+            block (pretraining encoder). Defaults to True.
+        with_fc_norm (bool): LayerNorm ``fc_norm`` after mean pooling
+            (official fine-tuning). Defaults to False.
+        out_type (str): ``'avg'``, ``'raw'`` or ``'featmap'``. Defaults to
+            ``'avg'``.
+        with_cp (bool): Activation checkpointing of every block during
+            training. Defaults to False.
+        use_sdpa (bool): ``scaled_dot_product_attention`` (True) or the
+            explicit attention (False). Defaults to True.
+        init_cfg (dict | list[dict], optional): Initialization config.
+            Defaults to truncated normal (std 0.02) Linear layers and unit
+            LayerNorms, as the official code.
+    """
+
+    def __init__(self,
+                 arch: Union[str, Dict] = 'base',
+                 img_size: Union[int, Tuple[int, int]] = 224,
+                 num_frames: int = 16,
+                 tubelet_size: int = 2,
+                 patch_size: Optional[int] = None,
+                 in_channels: int = 3,
+                 qkv_bias: bool = True,
+                 drop_rate: float = 0.,
+                 attn_drop_rate: float = 0.,
+                 drop_path_rate: float = 0.,
+                 init_values: float = 0.,
+                 norm_eps: float = 1e-6,
+                 use_learnable_pos_emb: bool = False,
+                 pos_embed_interp: str = 'trilinear',
+                 final_norm: bool = True,
+                 with_fc_norm: bool = False,
+                 out_type: str = 'avg',
+                 with_cp: bool = False,
+                 use_sdpa: bool = True,
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = (
+                     dict(type='TruncNormal', layer='Linear', std=.02, bias=0.),
+                     dict(type='Constant', layer='LayerNorm', val=1., bias=0.)),
+                 ) -> None:
+        if isinstance(init_cfg, tuple):
+            init_cfg = list(init_cfg)
+        super().__init__(init_cfg=init_cfg)
+        settings = _resolve_arch(arch)
+        if out_type not in OUT_TYPES:
+            raise ValueError(f'out_type must be one of {OUT_TYPES}, got {out_type!r}')
+        self.embed_dims = settings['embed_dims']
+        self.num_layers = settings['num_layers']
+        self.num_heads = settings['num_heads']
+        patch_size = patch_size or settings.get('patch_size', 16)
+        self.patch_size = (patch_size, patch_size) if isinstance(patch_size, int) else tuple(
+            patch_size)
+        self.img_size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
+        self.num_frames = num_frames
+        self.tubelet_size = tubelet_size
+        self.out_type = out_type
+        self.with_cp = with_cp
+        self.pos_embed_interp = pos_embed_interp
+        if num_frames % tubelet_size or self.img_size[0] % self.patch_size[0] \
+                or self.img_size[1] % self.patch_size[1]:
+            raise ValueError(f'num_frames={num_frames} / img_size={self.img_size} must be '
+                             f'multiples of tubelet_size={tubelet_size} / '
+                             f'patch_size={self.patch_size}')
+        self.grid_size = (num_frames // tubelet_size, self.img_size[0] // self.patch_size[0],
+                          self.img_size[1] // self.patch_size[1])
+        self.num_patches = self.grid_size[0] * self.grid_size[1] * self.grid_size[2]
+
+        self.patch_embed = PatchEmbed3D(in_channels, self.embed_dims, tubelet_size,
+                                        self.patch_size)
+        if use_learnable_pos_emb:
+            self.pos_embed = nn.Parameter(torch.zeros(1, self.num_patches, self.embed_dims))
+        else:
+            # Not saved: official checkpoints do not hold it, it is regenerated.
+            self.register_buffer(
+                'pos_embed', sinusoid_position_table(self.num_patches, self.embed_dims),
+                persistent=False)
+        self.pos_drop = nn.Dropout(drop_rate)
+
+        dpr = linear_drop_path_rates(drop_path_rate, self.num_layers)
+        self.blocks = nn.ModuleList([
+            TransformerBlock(
+                self.embed_dims,
+                self.num_heads,
+                mlp_ratio=settings['feedforward_channels'] / self.embed_dims,
+                qkv_bias=qkv_bias,
+                drop_rate=drop_rate,
+                attn_drop_rate=attn_drop_rate,
+                drop_path_rate=dpr[i],
+                init_values=init_values,
+                norm_eps=norm_eps,
+                use_sdpa=use_sdpa) for i in range(self.num_layers)
+        ])
+        self.norm = nn.LayerNorm(self.embed_dims, eps=norm_eps) if final_norm else nn.Identity()
+        self.fc_norm = nn.LayerNorm(self.embed_dims, eps=norm_eps) if with_fc_norm else None
+        # Resize a learnable table saved for another grid when loading.
+        self._register_load_state_dict_pre_hook(self._resize_pos_embed_hook)
+
+    def init_weights(self) -> None:
+        """Init from ``init_cfg``; a learnable table gets trunc-normal(.02)."""
+        super().init_weights()
+        pretrained = isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'
+        if isinstance(self.pos_embed, nn.Parameter) and not pretrained:
+            trunc_normal_(self.pos_embed, std=.02)
+
+    def _resize_pos_embed_hook(self, state_dict, prefix, *args, **kwargs) -> None:
+        key = prefix + 'pos_embed'
+        if key not in state_dict:
+            return
+        if not isinstance(self.pos_embed, nn.Parameter):
+            # A fixed table is regenerated; drop a stored copy (MMAction2 keeps one).
+            state_dict.pop(key)
+            return
+        src = state_dict[key]
+        if src.shape[1] != self.num_patches:
+            src_grid = self._guess_grid(src.shape[1])
+            state_dict[key] = resize_pos_embed(src, src_grid, self.grid_size)
+
+    def _guess_grid(self, num_positions: int) -> Tuple[int, int, int]:
+        """Grid of a stored table: same frame count first, then same size."""
+        t, h, w = self.grid_size
+        if num_positions % t == 0 and round((num_positions // t)**.5)**2 == num_positions // t:
+            s = round((num_positions // t)**.5)
+            return t, s, s
+        if num_positions % (h * w) == 0:
+            return num_positions // (h * w), h, w
+        raise ValueError(f'cannot infer the token grid of a stored pos_embed with '
+                         f'{num_positions} positions for a model with grid {self.grid_size}')
+
+    def position_embedding(self, grid: Sequence[int]) -> torch.Tensor:
+        """Position table ``(1, T'*H'*W', C)`` for a token grid; the stored
+        table unchanged at the native grid, interpolated elsewhere."""
+        return resize_pos_embed(self.pos_embed, self.grid_size, grid, self.pos_embed_interp)
+
+    def forward(self,
+                x: torch.Tensor,
+                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Encode a clip.
+
+        Args:
+            x (torch.Tensor): Clip ``(B, C, T, H, W)``.
+            mask (torch.Tensor, optional): Boolean ``(B, N)``, True where a
+                token is hidden; every sample must hide the same number.
+
+        Returns:
+            torch.Tensor: With a mask, visible tokens ``(B, N_vis, C)`` in
+            ascending token order. Otherwise, by ``out_type``: ``(B, C)``,
+            ``(B, N, C)`` or ``(B, C, T', H', W')``.
+        """
+        x, grid = self.patch_embed(x)  # (B, N, C)
+        x = x + self.position_embedding(grid).to(x.dtype)
+        B, N, C = x.shape
+        if mask is not None:
+            x = x[~gather_check_mask(mask, B, N)].reshape(B, -1, C)  # (B, N_vis, C)
+        x = self.pos_drop(x)
+        for block in self.blocks:
+            if self.with_cp and self.training and x.requires_grad:
+                x = cp.checkpoint(block, x, use_reentrant=False)
+            else:
+                x = block(x)
+        x = self.norm(x)
+        if mask is not None or self.out_type == 'raw':
+            return x
+        if self.out_type == 'featmap':
+            return x.transpose(1, 2).reshape(B, C, *grid)  # (B, C, T', H', W')
+        x = x.mean(dim=1)  # (B, C)
+        return self.fc_norm(x) if self.fc_norm is not None else x
+
+
+def gather_check_mask(mask: torch.Tensor, batch: int, num_tokens: int) -> torch.Tensor:
+    """Validate a ``(B, N)`` hidden-token mask and return it as bool.
+
+    ``x[~mask].reshape(B, -1, C)`` silently needs the same number of visible
+    tokens in every sample; this makes that an explicit error.
+    """
+    if mask.shape != (batch, num_tokens):
+        raise ValueError(f'mask of shape {tuple(mask.shape)} does not match the '
+                         f'{batch} x {num_tokens} tokens of the clip')
+    mask = mask.bool()
+    visible = (~mask).sum(dim=1)
+    if (visible != visible[0]).any():
+        raise ValueError(f'every sample must keep the same number of visible tokens, got '
+                         f'{visible.tolist()}')
+    return mask
+
+
+VideoMAEViT = VideoMAEVisionTransformer

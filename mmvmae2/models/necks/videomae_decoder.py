@@ -1,0 +1,187 @@
+"""Light transformer decoder of VideoMAE V2 with dual masking."""
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import trunc_normal_
+
+from ..utils.pos_embed import sinusoid_position_table
+from ..utils.transformer import TransformerBlock, linear_drop_path_rates
+
+# Decoder width / heads / depth per encoder size (VideoMAE V2 recipes).
+DECODER_SETTINGS: Dict[str, Dict] = {
+    'small': dict(embed_dims=192, num_heads=3, num_layers=4),
+    'base': dict(embed_dims=384, num_heads=6, num_layers=4),
+    'large': dict(embed_dims=512, num_heads=8, num_layers=4),
+    'huge': dict(embed_dims=512, num_heads=8, num_layers=4),
+    'giant': dict(embed_dims=512, num_heads=8, num_layers=4),
+}
+MODES = ('official', 'efficient')
+
+
+def decoder_query_positions(encoder_mask: torch.Tensor, decoder_mask: torch.Tensor,
+                            mode: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Token indices that get a mask token in the decoder.
+
+    ``'official'``: every position the decoder keeps (``~decoder_mask``),
+    including the ~10% the encoder already saw (the official V2 forward).
+    ``'efficient'``: only positions hidden from the encoder and kept by the
+    decoder, i.e. exactly the loss tokens. Their count may differ between
+    samples (e.g. random encoder masks); rows are padded to the longest.
+
+    Args:
+        encoder_mask (torch.Tensor): ``(B, N)`` bool, True = hidden from the
+            encoder.
+        decoder_mask (torch.Tensor): ``(B, N)`` bool, True = not
+            reconstructed.
+        mode (str): ``'official'`` or ``'efficient'``.
+
+    Returns:
+        tuple: ``index`` ``(B, L)`` long token indices in ascending order and
+        ``valid`` ``(B, L)`` bool (False on padding).
+    """
+    if mode == 'official':
+        query = ~decoder_mask
+    elif mode == 'efficient':
+        query = encoder_mask & ~decoder_mask
+    else:
+        raise ValueError(f'decoder mode must be one of {MODES}, got {mode!r}')
+    counts = query.sum(dim=1)  # (B,)
+    length = int(counts.max())
+    if length == 0:
+        raise ValueError('the decoder mask keeps no token to reconstruct')
+    # A stable sort puts the kept positions first, in ascending token order.
+    order = torch.sort((~query).to(torch.uint8), dim=1, stable=True).indices  # (B, N)
+    index = order[:, :length]  # (B, L)
+    valid = torch.arange(length, device=query.device)[None] < counts[:, None]  # (B, L)
+    return index, valid
+
+
+@MODELS.register_module()
+class VideoMAEPretrainDecoder(BaseModule):
+    """VideoMAE V2 decoder: visible latents plus mask tokens -> pixels.
+
+    The visible encoder tokens are projected to the decoder width
+    (``encoder_to_decoder``, no bias) and get the decoder's own sin-cos
+    position table; a shared ``mask_token`` plus its position embedding is
+    appended for every query position (see :func:`decoder_query_positions`).
+    After the blocks and ``norm``, ``head`` predicts the
+    ``tubelet * patch * patch * 3`` normalized pixels of the query tokens only.
+
+    Args:
+        arch (str | dict): Encoder size name (decoder sizes of the V2
+            recipes) or a dict with ``embed_dims``, ``num_heads``,
+            ``num_layers``. Defaults to ``'base'``.
+        encoder_embed_dims (int): Width of the encoder output. Defaults to 768.
+        num_patches (int): Tokens of the native clip (position table size).
+            Defaults to 1568.
+        patch_size (int): Pixels per token side. Defaults to 16.
+        tubelet_size (int): Frames per token. Defaults to 2.
+        in_channels (int): Pixel channels. Defaults to 3.
+        mlp_ratio (float): MLP width over ``embed_dims``. Defaults to 4.
+        qkv_bias (bool): ``q_bias``/``v_bias`` in attention. Defaults to True.
+        drop_path_rate (float): Stochastic depth of the last block.
+            Defaults to 0.
+        init_values (float): Layer scale init (0 = none). Defaults to 0.
+        norm_eps (float): LayerNorm epsilon. Defaults to 1e-6.
+        mode (str): ``'official'`` (bit-compatible) or ``'efficient'`` (no
+            mask tokens at encoder-visible positions). Defaults to
+            ``'official'``.
+        with_cp (bool): Activation checkpointing. Defaults to False.
+        init_cfg (dict | list[dict], optional): Initialization config.
+    """
+
+    def __init__(self,
+                 arch='base',
+                 encoder_embed_dims: int = 768,
+                 num_patches: int = 1568,
+                 patch_size: int = 16,
+                 tubelet_size: int = 2,
+                 in_channels: int = 3,
+                 mlp_ratio: float = 4.,
+                 qkv_bias: bool = True,
+                 drop_path_rate: float = 0.,
+                 init_values: float = 0.,
+                 norm_eps: float = 1e-6,
+                 mode: str = 'official',
+                 with_cp: bool = False,
+                 init_cfg: Optional[Dict] = (
+                     dict(type='Xavier', layer='Linear', distribution='uniform', bias=0.),
+                     dict(type='Constant', layer='LayerNorm', val=1., bias=0.))) -> None:
+        if isinstance(init_cfg, tuple):
+            init_cfg = list(init_cfg)
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            from ..backbones.vit import ARCH_ALIASES
+            name = ARCH_ALIASES.get(arch.lower(), arch.lower())
+            if name not in DECODER_SETTINGS:
+                raise ValueError(f'unknown decoder arch {arch!r}; expected one of '
+                                 f'{sorted(DECODER_SETTINGS)} or a dict')
+            arch = DECODER_SETTINGS[name]
+        if mode not in MODES:
+            raise ValueError(f'decoder mode must be one of {MODES}, got {mode!r}')
+        self.embed_dims = arch['embed_dims']
+        self.mode = mode
+        self.with_cp = with_cp
+        self.num_patches = num_patches
+        self.patch_dims = tubelet_size * patch_size * patch_size * in_channels
+
+        self.encoder_to_decoder = nn.Linear(encoder_embed_dims, self.embed_dims, bias=False)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
+        self.register_buffer(
+            'pos_embed', sinusoid_position_table(num_patches, self.embed_dims), persistent=False)
+        dpr = linear_drop_path_rates(drop_path_rate, arch['num_layers'])
+        self.blocks = nn.ModuleList([
+            TransformerBlock(self.embed_dims, arch['num_heads'], mlp_ratio, qkv_bias,
+                             drop_path_rate=dpr[i], init_values=init_values, norm_eps=norm_eps)
+            for i in range(arch['num_layers'])
+        ])
+        self.norm = nn.LayerNorm(self.embed_dims, eps=norm_eps)
+        self.head = nn.Linear(self.embed_dims, self.patch_dims)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        trunc_normal_(self.mask_token, std=.02)
+
+    def forward(self, latent: torch.Tensor, encoder_mask: torch.Tensor,
+                decoder_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Reconstruct the query tokens.
+
+        Args:
+            latent (torch.Tensor): Visible encoder tokens ``(B, N_vis, C_enc)``
+                in ascending token order.
+            encoder_mask (torch.Tensor): ``(B, N)`` bool, True = hidden from
+                the encoder.
+            decoder_mask (torch.Tensor): ``(B, N)`` bool, True = not
+                reconstructed.
+
+        Returns:
+            tuple: ``pred`` ``(B, L, P)`` pixels of the query tokens,
+            ``index`` ``(B, L)`` their token indices and ``valid`` ``(B, L)``
+            (False on padding rows), P = tubelet * patch * patch * 3.
+        """
+        B, N = encoder_mask.shape
+        if N != self.num_patches:
+            raise ValueError(f'decoder built for {self.num_patches} tokens got masks over {N}')
+        encoder_mask, decoder_mask = encoder_mask.bool(), decoder_mask.bool()
+        pos = self.pos_embed.expand(B, -1, -1).to(latent.dtype)  # (B, N, Cd)
+        x_vis = self.encoder_to_decoder(latent)  # (B, N_vis, Cd)
+        x_vis = x_vis + pos[~encoder_mask].reshape(B, -1, self.embed_dims)
+        index, valid = decoder_query_positions(encoder_mask, decoder_mask, self.mode)
+        pos_query = torch.gather(pos, 1, index[..., None].expand(-1, -1, self.embed_dims))
+        x = torch.cat([x_vis, self.mask_token.to(latent.dtype) + pos_query], dim=1)  # (B, N_vis+L, Cd)
+
+        attn_mask = None
+        if not bool(valid.all()):  # padded queries must not be attended to
+            keys = torch.cat([valid.new_ones(B, x_vis.shape[1]), valid], dim=1)
+            attn_mask = keys[:, None, None, :]  # (B, 1, 1, N_vis+L)
+        for block in self.blocks:
+            if self.with_cp and self.training and x.requires_grad:
+                x = torch.utils.checkpoint.checkpoint(block, x, attn_mask, use_reentrant=False)
+            else:
+                x = block(x, attn_mask)
+        L = index.shape[1]
+        pred = self.head(self.norm(x[:, -L:]))  # (B, L, P)
+        return pred, index, valid

@@ -1,0 +1,120 @@
+"""Model configs equivalent to the official VideoMAE V2 constructors.
+
+``PretrainVisionTransformer(**kwargs)`` (``models/modeling_pretrain.py``) and
+``VisionTransformer(**kwargs)`` (``models/modeling_finetune.py``) keyword
+arguments are turned into mmvmae2 configs, so an official model definition
+(or the kwargs stored beside a checkpoint) maps onto ``VideoMAE`` /
+``Recognizer3D`` without hand-copying sizes.
+"""
+from typing import Dict
+
+_UNSUPPORTED = dict(qk_scale=None, cos_attn=False)
+
+
+def _check_supported(kwargs: Dict) -> None:
+    for key, default in _UNSUPPORTED.items():
+        if kwargs.get(key, default) != default:
+            raise ValueError(f'official kwarg {key}={kwargs[key]!r} is not supported '
+                             f'(only {key}={default!r})')
+
+
+def _native(kwargs: Dict, frames_key: str) -> Dict:
+    return dict(
+        img_size=kwargs.get('img_size', 224),
+        num_frames=kwargs.get(frames_key, 16),
+        tubelet_size=kwargs.get('tubelet_size', 2),
+        patch_size=kwargs.get('patch_size', 16))
+
+
+def backbone_cfg_from_official(kwargs: Dict) -> Dict:
+    """``VideoMAEViT`` config of an official fine-tuning ``VisionTransformer``."""
+    _check_supported(kwargs)
+    dims = kwargs.get('embed_dim', 768)
+    mean_pool = kwargs.get('use_mean_pooling', True)
+    return dict(
+        type='VideoMAEViT',
+        arch=dict(embed_dims=dims, num_layers=kwargs.get('depth', 12),
+                  num_heads=kwargs.get('num_heads', 12),
+                  feedforward_channels=int(dims * kwargs.get('mlp_ratio', 4.))),
+        in_channels=kwargs.get('in_chans', 3),
+        qkv_bias=kwargs.get('qkv_bias', False),
+        drop_rate=kwargs.get('drop_rate', 0.),
+        attn_drop_rate=kwargs.get('attn_drop_rate', 0.),
+        drop_path_rate=kwargs.get('drop_path_rate', 0.),
+        init_values=kwargs.get('init_values', 0.),
+        use_learnable_pos_emb=kwargs.get('use_learnable_pos_emb', False),
+        final_norm=not mean_pool,
+        with_fc_norm=mean_pool,
+        out_type='avg',
+        with_cp=kwargs.get('with_cp', False),
+        **_native(kwargs, 'all_frames'))
+
+
+def recognizer_cfg_from_official(kwargs: Dict) -> Dict:
+    """``Recognizer3D`` config (backbone + ``TimeSformerHead``)."""
+    backbone = backbone_cfg_from_official(kwargs)
+    return dict(
+        type='Recognizer3D',
+        backbone=backbone,
+        cls_head=dict(
+            type='TimeSformerHead',
+            num_classes=kwargs.get('num_classes', 1000),
+            in_channels=backbone['arch']['embed_dims'],
+            dropout_ratio=kwargs.get('head_drop_rate', 0.),
+            average_clips='prob'),
+        data_preprocessor=dict(
+            type='ActionDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            format_shape='NCTHW'))
+
+
+def pretrain_cfg_from_official(kwargs: Dict, decoder_mode: str = 'official') -> Dict:
+    """``VideoMAE`` config of an official ``PretrainVisionTransformer``."""
+    _check_supported(kwargs)
+    dims = kwargs.get('encoder_embed_dim', 768)
+    native = _native(kwargs, 'all_frames')
+    backbone = dict(
+        type='VideoMAEViT',
+        arch=dict(embed_dims=dims, num_layers=kwargs.get('encoder_depth', 12),
+                  num_heads=kwargs.get('encoder_num_heads', 12),
+                  feedforward_channels=int(dims * kwargs.get('mlp_ratio', 4.))),
+        in_channels=kwargs.get('encoder_in_chans', 3),
+        qkv_bias=kwargs.get('qkv_bias', False),
+        drop_rate=kwargs.get('drop_rate', 0.),
+        attn_drop_rate=kwargs.get('attn_drop_rate', 0.),
+        drop_path_rate=kwargs.get('drop_path_rate', 0.),
+        init_values=kwargs.get('init_values', 0.),
+        use_learnable_pos_emb=kwargs.get('use_learnable_pos_emb', False),
+        final_norm=True,
+        with_fc_norm=False,
+        out_type='raw',
+        with_cp=kwargs.get('with_cp', False),
+        **native)
+    img = native['img_size']
+    img = (img, img) if isinstance(img, int) else img
+    num_patches = (native['num_frames'] // native['tubelet_size']) * \
+        (img[0] // native['patch_size']) * (img[1] // native['patch_size'])
+    dec_dims = kwargs.get('decoder_embed_dim', 384)
+    patch_dims = native['tubelet_size'] * native['patch_size']**2 * kwargs.get(
+        'encoder_in_chans', 3)
+    if kwargs.get('decoder_num_classes', patch_dims) != patch_dims:
+        raise ValueError(f"decoder_num_classes={kwargs['decoder_num_classes']} differs from "
+                         f'tubelet*patch*patch*channels={patch_dims}')
+    neck = dict(
+        type='VideoMAEPretrainDecoder',
+        arch=dict(embed_dims=dec_dims, num_heads=kwargs.get('decoder_num_heads', 6),
+                  num_layers=kwargs.get('decoder_depth', 4)),
+        encoder_embed_dims=dims,
+        num_patches=num_patches,
+        patch_size=native['patch_size'],
+        tubelet_size=native['tubelet_size'],
+        in_channels=kwargs.get('encoder_in_chans', 3),
+        mlp_ratio=kwargs.get('mlp_ratio', 4.),
+        qkv_bias=kwargs.get('qkv_bias', False),
+        init_values=kwargs.get('init_values', 0.),
+        mode=decoder_mode,
+        with_cp=kwargs.get('with_cp', False))
+    head = dict(type='VideoMAEPretrainHead', tubelet_size=native['tubelet_size'],
+                patch_size=native['patch_size'], norm_pix='per_channel')
+    return dict(type='VideoMAE', backbone=backbone, neck=neck, head=head)

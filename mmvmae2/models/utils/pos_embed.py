@@ -1,0 +1,72 @@
+"""Position embeddings of the video ViT: the official 1-D sinusoid table and
+its resizing to other token grids."""
+from typing import Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+
+
+def sinusoid_position_table(num_positions: int, embed_dims: int) -> torch.Tensor:
+    """The fixed transformer sin-cos table used by VideoMAE (V1 and V2).
+
+    Entry ``(pos, j)`` is ``pos / 10000 ** (2 * (j // 2) / embed_dims)``,
+    passed through ``sin`` on even channels and ``cos`` on odd ones. It is
+    computed in float64, as the official numpy code does, then cast to float32.
+
+    Args:
+        num_positions (int): Number of (flattened ``t h w``) token positions.
+        embed_dims (int): Channels of the table.
+
+    Returns:
+        torch.Tensor: Table of shape ``(1, num_positions, embed_dims)``.
+    """
+    position = torch.arange(num_positions, dtype=torch.float64)[:, None]  # (N, 1)
+    exponent = 2 * (torch.arange(embed_dims) // 2).to(torch.float64) / embed_dims
+    angles = position / torch.pow(10000.0, exponent)[None]  # (N, C)
+    table = angles.clone()
+    table[:, 0::2] = torch.sin(angles[:, 0::2])
+    table[:, 1::2] = torch.cos(angles[:, 1::2])
+    return table.float().unsqueeze(0)
+
+
+def resize_pos_embed(pos_embed: torch.Tensor,
+                     src_grid: Sequence[int],
+                     dst_grid: Sequence[int],
+                     mode: str = 'trilinear') -> torch.Tensor:
+    """Resize a ``(1, T*H*W, C)`` position embedding to another token grid.
+
+    The table is viewed as a ``(C, T, H, W)`` volume and interpolated in time
+    and space at once, so clips with other frame counts or resolutions than
+    the pretraining ones get a smooth table. At the native grid the input is
+    returned unchanged (bit for bit).
+
+    Args:
+        pos_embed (torch.Tensor): Table of shape ``(1, T*H*W, C)``.
+        src_grid (Sequence[int]): ``(T, H, W)`` the table was made for.
+        dst_grid (Sequence[int]): ``(T', H', W')`` wanted.
+        mode (str): ``'trilinear'`` or ``'nearest'``. Defaults to
+            ``'trilinear'``.
+
+    Returns:
+        torch.Tensor: Table of shape ``(1, T'*H'*W', C)``.
+    """
+    src_grid, dst_grid = tuple(src_grid), tuple(dst_grid)
+    num_src = src_grid[0] * src_grid[1] * src_grid[2]
+    if pos_embed.shape[1] != num_src:
+        raise ValueError(f'pos_embed has {pos_embed.shape[1]} positions, but the '
+                         f'source grid {src_grid} has {num_src}')
+    if src_grid == dst_grid:
+        return pos_embed
+    channels = pos_embed.shape[-1]
+    volume = pos_embed.reshape(1, *src_grid, channels).permute(0, 4, 1, 2, 3)  # (1, C, T, H, W)
+    kwargs = dict(align_corners=False) if mode == 'trilinear' else {}
+    volume = F.interpolate(volume.float(), size=dst_grid, mode=mode, **kwargs)
+    resized = volume.permute(0, 2, 3, 4, 1).flatten(1, 3)  # (1, T'*H'*W', C)
+    return resized.to(pos_embed.dtype)
+
+
+def token_grid(input_shape: Sequence[int], tubelet_size: int,
+               patch_size: Tuple[int, int]) -> Tuple[int, int, int]:
+    """Token grid ``(T', H', W')`` of a ``(..., T, H, W)`` clip."""
+    t, h, w = input_shape[-3:]
+    return t // tubelet_size, h // patch_size[0], w // patch_size[1]

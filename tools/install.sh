@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Idempotent environment set-up for mmvmae2.
+#
+#   bash tools/install.sh [VENV_DIR]     (default: .venv)
+#
+# * Creates VENV_DIR if missing.  If the interpreter that creates it already has
+#   torch (a GPU cluster with a CUDA build), the venv sees the system packages
+#   and that torch is kept; otherwise the CPU torch ($TORCH_SPEC) is installed.
+# * mmcv is compiled with its C++ ops, after torch, without build isolation
+#   (pip caches the built wheel, so later runs take about a minute).
+# * Everything else is pinned by constraints.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${1:-.venv}
+BASE_PY=${PYTHON:-python3}
+TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+PIP_FLAGS=(--disable-pip-version-check -q)
+
+if [ ! -x "$VENV/bin/python" ]; then
+  if "$BASE_PY" -c "import torch" 2>/dev/null; then
+    echo "[install] torch found in $BASE_PY: venv with system site packages"
+    "$BASE_PY" -m venv --system-site-packages "$VENV"
+  else
+    "$BASE_PY" -m venv "$VENV"
+  fi
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip "${PIP_FLAGS[@]}")
+
+"${PIP[@]}" install -c constraints.txt "setuptools>=77.0.3,<82" wheel ninja numpy
+if ! "$PY" -c "import torch" 2>/dev/null; then
+  echo "[install] installing $TORCH_SPEC"
+  "${PIP[@]}" install -c constraints.txt "$TORCH_SPEC"
+fi
+if ! "$PY" -c "from mmcv.ops import RoIAlign" 2>/dev/null; then
+  echo "[install] building mmcv with ops (first time: ~20 min on 2 cores)"
+  MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install -c constraints.txt --no-build-isolation "mmcv==2.1.0"
+fi
+"${PIP[@]}" install -c constraints.txt -e ".[tests]"
+"$PY" -c "from mmcv.ops import RoIAlign; import mmaction, mmdet, mmvmae2; print('[install] ok: mmvmae2', mmvmae2.__version__)"
