@@ -15,6 +15,7 @@ import torch
 import mmvmae2  # noqa: F401
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.registry import init_default_scope
 from mmvmae2.models.checkpoint_convert import convert_state_dict
 from mmvmae2.models.official import pretrain_cfg_from_official, recognizer_cfg_from_official
 
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.skipif(not REF_PATH.is_file(), reason=f'no reference fi
 
 @pytest.fixture(scope='module')
 def ref():
+    init_default_scope('mmaction')  # Recognizer3D builds its preprocessor by scope
     return torch.load(REF_PATH, map_location='cpu', weights_only=True)
 
 

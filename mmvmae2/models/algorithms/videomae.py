@@ -59,6 +59,8 @@ class VideoMAE(BaseModel):
                 mean=[123.675, 116.28, 103.53],
                 std=[58.395, 57.12, 57.375],
                 format_shape='NCTHW')
+        if isinstance(data_preprocessor, dict):  # MMAction2's registry, whatever the scope
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         geometry = dict(
