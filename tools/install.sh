@@ -36,5 +36,5 @@ if ! "$PY" -c "from mmcv.ops import RoIAlign" 2>/dev/null; then
   echo "[install] building mmcv with ops (first time: ~20 min on 2 cores)"
   MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install -c constraints.txt --no-build-isolation "mmcv==2.1.0"
 fi
-"${PIP[@]}" install -c constraints.txt -e ".[tests]"
+"${PIP[@]}" install -c constraints.txt -e ".[tests,detection]"
 "$PY" -c "from mmcv.ops import RoIAlign; import mmaction, mmdet, mmvmae2; print('[install] ok: mmvmae2', mmvmae2.__version__)"

@@ -1,0 +1,254 @@
+"""Unlabeled video lists for pretraining, robust to broken files, and hybrids.
+
+Too-short policy: a sample is *too short* when it has fewer frames than one
+clip needs, ``min_frames``. By default (``min_frames='auto'``) that is
+``clip_len * frame_interval`` of the first frame sampler (``SampleFrames``) in
+the dataset's own pipeline, so each source of a hybrid uses its own interval.
+It is checked where the frame count becomes known: by ``VideoInit`` for videos
+(container frame count, via ``results['min_frames']``), by ``VideoDecode`` when
+PyAV runs out of frames early, and by the dataset for raw frames (the listed
+``total_frames``). ``min_frames=0`` turns the check off (SampleFrames then loops).
+"""
+import bisect
+import logging
+import random
+from typing import Callable, List, Optional, Sequence, Union
+
+from mmengine import fileio
+from mmengine.logging import print_log
+from torch.utils.data import Dataset
+
+from mmaction.datasets import BaseActionDataset
+from mmaction.registry import DATASETS
+from .transforms.formatting import build_transforms
+from .transforms.loading import VideoTooShortError
+
+
+def _parse_list(ann_file: str, data_type: str, delimiter: Optional[str]) -> List[tuple]:
+    """Read ``path [label]`` or ``frame_dir total_frames [label]`` lines."""
+    expected = 'path [label]' if data_type == 'video' else 'frame_dir total_frames [label]'
+    num_fields = 1 if data_type == 'video' else 2
+    items = []
+    for lineno, line in enumerate(fileio.get_text(ann_file).splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith('#'):
+            continue
+        parts = line.strip().split(delimiter)
+        try:
+            if len(parts) not in (num_fields, num_fields + 1):
+                raise ValueError(f'{len(parts)} fields')
+            numbers = [int(p) for p in parts[1:]]
+        except ValueError as e:
+            raise ValueError(f'{ann_file}, line {lineno}: expected "{expected}", '
+                             f'got {line!r} ({e})') from None
+        label = numbers[num_fields - 1] if len(parts) > num_fields else -1
+        items.append((parts[0], numbers[0] if data_type == 'rawframes' else None, label))
+    return items
+
+
+@DATASETS.register_module()
+class VideoMAEPretrainDataset(BaseActionDataset):
+    """A list of videos or raw-frame folders, labels optional.
+
+    ``ann_file`` lines are ``path [label]`` for videos (MMAction2
+    ``VideoDataset``) or ``frame_dir total_frames [label]`` for raw frames
+    (``RawframeDataset``); a missing label becomes ``-1``. Blank lines and
+    ``#`` comments are ignored; a malformed line raises naming file and line.
+
+    A sample whose pipeline raises (missing, corrupt, unreadable, too short
+    file) is skipped: one warning per file names it and the reason, and a
+    random other sample is returned instead. The returned sample lists the
+    files skipped to produce it in ``data_samples.metainfo['skipped_videos']``
+    (``SkippedVideoCounterHook`` sums them in the training log). Files already
+    known to be bad are not tried again and never drawn as replacements.
+
+    Args:
+        ann_file (str): The list file.
+        pipeline (list[dict | callable]): Transforms, built with MMAction2's
+            registry.
+        data_prefix (dict): Root of the paths in the list, under ``video`` (or
+            ``img`` for raw frames). Defaults to ``dict(video='')``.
+        data_type (str): ``'video'`` or ``'rawframes'``. Defaults to ``'video'``.
+        filename_tmpl (str): Frame file names of raw frames.
+            Defaults to ``'img_{:05}.jpg'``.
+        start_index (int, optional): Index of the first frame; defaults to 0
+            for videos and 1 for raw frames (MMAction2's conventions).
+        min_frames (int | str): Fewest frames a sample must have; ``'auto'``
+            derives it from the pipeline's ``SampleFrames``, 0 disables the
+            check (see module docstring). Defaults to ``'auto'``.
+        max_refetch (int): Consecutive failures allowed before giving up with
+            an error. Defaults to 100.
+        delimiter (str, optional): Field separator; None splits on any
+            whitespace. Defaults to None.
+        **kwargs: Passed to :class:`BaseActionDataset` (``test_mode``,
+            ``modality``, ``multi_class``, ``num_classes``, ``data_root``...).
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: Sequence[Union[dict, Callable]],
+                 data_prefix: dict = dict(video=''),
+                 data_type: str = 'video',
+                 filename_tmpl: str = 'img_{:05}.jpg',
+                 start_index: Optional[int] = None,
+                 min_frames: Union[int, str] = 'auto',
+                 max_refetch: int = 100,
+                 delimiter: Optional[str] = None,
+                 **kwargs) -> None:
+        if data_type not in ('video', 'rawframes'):
+            raise ValueError(f"data_type must be 'video' or 'rawframes', got {data_type!r}")
+        self.data_type = data_type
+        self.filename_tmpl = filename_tmpl
+        self.delimiter = delimiter
+        self.bad_files = {}  # filename -> reason, per process
+        pipeline = build_transforms(pipeline)
+        self.min_frames = self._auto_min_frames(pipeline) if min_frames == 'auto' else min_frames
+        if start_index is None:
+            start_index = 0 if data_type == 'video' else 1
+        super().__init__(ann_file, pipeline=pipeline, data_prefix=dict(data_prefix),
+                         start_index=start_index, max_refetch=max_refetch, **kwargs)
+
+    @staticmethod
+    def _auto_min_frames(pipeline: List[Callable]) -> int:
+        for t in pipeline:
+            if hasattr(t, 'clip_len') and hasattr(t, 'frame_interval'):
+                return int(t.clip_len * t.frame_interval)
+        return 0
+
+    def load_data_list(self) -> List[dict]:
+        prefix = self.data_prefix.get('img', self.data_prefix.get('video', ''))
+        data_list = []
+        for path, total, label in _parse_list(self.ann_file, self.data_type, self.delimiter):
+            path = fileio.join_path(prefix, path) if prefix else path
+            if self.data_type == 'video':
+                info = dict(filename=path, label=label)
+            else:
+                info = dict(frame_dir=path, total_frames=total, label=label,
+                            filename_tmpl=self.filename_tmpl)
+            data_list.append(info)
+        return data_list
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        info['min_frames'] = self.min_frames
+        return info
+
+    def _name(self, idx: int) -> str:
+        info = super().get_data_info(idx)
+        return info.get('filename', info.get('frame_dir'))
+
+    def _load(self, idx: int):
+        """Run the pipeline; returns ``(data, None)`` or ``(None, reason)``."""
+        info = self.get_data_info(idx)
+        try:
+            if self.data_type == 'rawframes' and info['total_frames'] < (self.min_frames or 0):
+                raise VideoTooShortError(f'{info["frame_dir"]} has {info["total_frames"]} '
+                                         f'frames, one clip needs {self.min_frames}')
+            data = self.pipeline(info)
+        except Exception as e:
+            return None, f'{type(e).__name__}: {e}'
+        return (data, None) if data is not None else (None, 'the pipeline returned None')
+
+    def remember_bad(self, filenames: Sequence[str]) -> None:
+        """Mark files as bad without a warning (e.g. reported by a DataLoader
+        worker to the main process, so later workers start knowing them)."""
+        for name in filenames:
+            self.bad_files.setdefault(name, 'reported by another process')
+
+    def __getitem__(self, idx: int) -> dict:
+        if not self._fully_initialized:
+            self.full_init()
+        if self.test_mode:  # evaluation must see every sample: no replacement
+            data, reason = self._load(idx)
+            if data is None:
+                raise RuntimeError(f'cannot load {self._name(idx)} in test mode: {reason}')
+            return _attach_skipped(data, [])
+        skipped = []
+        for _ in range(self.max_refetch + 1):
+            name = self._name(idx)
+            if name not in self.bad_files:
+                data, reason = self._load(idx)
+                if data is not None:
+                    return _attach_skipped(data, skipped)
+                self.bad_files[name] = reason
+                print_log(f'Skipping video {name}: {reason}', logger='current',
+                          level=logging.WARNING)
+            skipped.append(name)
+            idx = self._replacement()
+        raise RuntimeError(f'{self.max_refetch + 1} samples in a row could not be loaded '
+                           f'from {self.ann_file}; last: {name}: {self.bad_files[name]}')
+
+    def _replacement(self) -> int:
+        if len(self.bad_files) >= len(self):
+            names = {self._name(i) for i in range(len(self))}
+            if names <= set(self.bad_files):
+                name = min(names)
+                raise RuntimeError(f'every sample of {self.ann_file} failed to load, e.g. '
+                                   f'{name}: {self.bad_files[name]}')
+        for _ in range(100):  # draw another file not known to be bad
+            idx = random.randrange(len(self))
+            if self._name(idx) not in self.bad_files:
+                break
+        return idx
+
+
+def _attach_skipped(data, skipped: List[str]):
+    """Record the files skipped to produce ``data`` in its data sample."""
+    sample = data.get('data_samples') if isinstance(data, dict) else None
+    if sample is not None and hasattr(sample, 'set_metainfo'):
+        sample.set_metainfo(dict(skipped_videos=list(skipped)))
+    elif isinstance(data, dict):
+        data['skipped_videos'] = list(skipped)
+    return data
+
+
+@DATASETS.register_module()
+class HybridPretrainDataset(Dataset):
+    """Several pretraining sources at once, concatenated.
+
+    Each source is a full dataset config with its own root, list file and
+    pipeline (e.g. ``SampleFrames(frame_interval=2)`` for an SSv2-like source,
+    4 for Kinetics); a broken sample is replaced from the same source.
+
+    Args:
+        sources (list[dict | Dataset]): Dataset configs (built with
+            MMAction2's registry, default type ``VideoMAEPretrainDataset``)
+            or datasets.
+    """
+
+    def __init__(self, sources: Sequence[Union[dict, Dataset]]) -> None:
+        if not sources:
+            raise ValueError('HybridPretrainDataset needs at least one source')
+        self.datasets = [
+            DATASETS.build(dict(dict(type='VideoMAEPretrainDataset'), **s))
+            if isinstance(s, dict) else s for s in sources
+        ]
+        self.cumulative_sizes, total = [], 0
+        for ds in self.datasets:
+            total += len(ds)
+            self.cumulative_sizes.append(total)
+        self.metainfo = dict(sources=[getattr(d, 'ann_file', type(d).__name__)
+                                      for d in self.datasets])
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def locate(self, idx: int):
+        """Map a global index to ``(source index, index inside the source)``."""
+        if idx < 0:
+            idx += len(self)
+        if not 0 <= idx < len(self):
+            raise IndexError(f'index {idx} out of range for {len(self)} samples')
+        source = bisect.bisect_right(self.cumulative_sizes, idx)
+        return source, idx - (self.cumulative_sizes[source - 1] if source else 0)
+
+    def __getitem__(self, idx: int):
+        source, local = self.locate(idx)
+        return self.datasets[source][local]
+
+    def remember_bad(self, filenames: Sequence[str]) -> None:
+        for ds in self.datasets:
+            if hasattr(ds, 'remember_bad'):
+                ds.remember_bad(filenames)
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(sources={self.metainfo["sources"]}, len={len(self)})'

@@ -1,0 +1,3 @@
+from .hooks import SkippedVideoCounterHook, collect_skipped
+
+__all__ = ['SkippedVideoCounterHook', 'collect_skipped']
