@@ -17,8 +17,8 @@ $(STAMP): constraints.txt setup.cfg pyproject.toml tools/install.sh
 demo: setup
 	$(PY) tools/make_demo_data.py $(DEMO_DIR)
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(WORK_DIR)
-	$(PY) tools/visualize_reconstruction.py $(DEMO_CFG) $(WORK_DIR)/latest.pth \
-		$$(ls $(DEMO_DIR)/videos/*.mp4 | head -n 1) --out $(WORK_DIR)/reconstruction.png
+	$(PY) tools/visualize_reconstruction.py $(DEMO_CFG) $$(cat $(WORK_DIR)/last_checkpoint) \
+		$(DEMO_DIR)/video_000.mp4 --out $(WORK_DIR)/reconstruction.png
 
 test: setup
 	$(PY) -m pytest tests -q

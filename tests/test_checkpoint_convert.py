@@ -8,6 +8,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -19,7 +20,8 @@ from mmvmae2.models.checkpoint_convert import (CheckpointLoadError, convert_stat
                                                detect_layout, load_checkpoint_file)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-REF = os.environ.get('VIDEOMAE_REF', '/work/shared/reference/videomaev2_tiny_ref.pt')
+REF = os.environ.get('VIDEOMAE_REF', str(Path(__file__).resolve().parents[1].parent / 'shared' /
+                                       'reference' / 'videomaev2_tiny_ref.pt'))
 TINY = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=192)
 DEC_DIMS, PATCH_DIMS = 24, 2 * 16 * 16 * 3
 

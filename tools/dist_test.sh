@@ -2,7 +2,7 @@
 # Distributed testing with torchrun.
 #   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
 # Multi-node: NNODES, NODE_RANK, MASTER_ADDR, PORT (defaults 1, 0, 127.0.0.1, 29500).
-# On CPU-only machines add: --cfg-options env_cfg.dist_cfg.backend=gloo
+# Without a GPU the processes use the gloo backend (see mmvmae2/engine/launch.py).
 set -euo pipefail
 CONFIG=$1
 CHECKPOINT=$2

@@ -11,6 +11,8 @@ import mmvmae2  # noqa: E402,F401
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmvmae2.engine import init_dist_without_gpu  # noqa: E402
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
@@ -66,6 +68,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    init_dist_without_gpu(cfg)
     Runner.from_cfg(cfg).test()
 
 

@@ -14,6 +14,8 @@ import mmvmae2  # noqa: E402,F401  (registers modules, fixes checkpoint loading)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmvmae2.engine import init_dist_without_gpu  # noqa: E402
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a model')
@@ -88,6 +90,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    init_dist_without_gpu(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -10,16 +10,21 @@ PyAV runs out of frames early, and by the dataset for raw frames (the listed
 ``total_frames``). ``min_frames=0`` turns the check off (SampleFrames then loops).
 """
 import bisect
+import contextlib
+import copy
 import logging
 import random
 from typing import Callable, List, Optional, Sequence, Union
 
+import numpy as np
+import torch
 from mmengine import fileio
 from mmengine.logging import print_log
 from torch.utils.data import Dataset
 
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
+from .samplers import SeededIndex
 from .transforms.formatting import build_transforms
 from .transforms.loading import VideoTooShortError
 
@@ -61,6 +66,11 @@ class VideoMAEPretrainDataset(BaseActionDataset):
     (``SkippedVideoCounterHook`` sums them in the training log). Files already
     known to be bad are not tried again and never drawn as replacements.
 
+    An index from :class:`SeededSampler` carries a seed: the pipeline (and the
+    choice of replacements) then runs with ``random``/``np.random``/torch
+    seeded by it, so a sample's crops and masks depend only on the run's seed,
+    the epoch and its position (exact ``--resume``, any number of workers).
+
     Args:
         ann_file (str): The list file.
         pipeline (list[dict | callable]): Transforms, built with MMAction2's
@@ -72,6 +82,10 @@ class VideoMAEPretrainDataset(BaseActionDataset):
             Defaults to ``'img_{:05}.jpg'``.
         start_index (int, optional): Index of the first frame; defaults to 0
             for videos and 1 for raw frames (MMAction2's conventions).
+        frame_interval (int, optional): Overrides ``frame_interval`` of the
+            pipeline's frame sampler, so sources that share a pipeline can
+            sample differently (2 for SSv2-like data, 4 for Kinetics).
+            Defaults to None (keep the pipeline's).
         min_frames (int | str): Fewest frames a sample must have; ``'auto'``
             derives it from the pipeline's ``SampleFrames``, 0 disables the
             check (see module docstring). Defaults to ``'auto'``.
@@ -90,6 +104,7 @@ class VideoMAEPretrainDataset(BaseActionDataset):
                  data_type: str = 'video',
                  filename_tmpl: str = 'img_{:05}.jpg',
                  start_index: Optional[int] = None,
+                 frame_interval: Optional[int] = None,
                  min_frames: Union[int, str] = 'auto',
                  max_refetch: int = 100,
                  delimiter: Optional[str] = None,
@@ -101,6 +116,8 @@ class VideoMAEPretrainDataset(BaseActionDataset):
         self.delimiter = delimiter
         self.bad_files = {}  # filename -> reason, per process
         pipeline = build_transforms(pipeline)
+        if frame_interval is not None:
+            pipeline = _set_frame_interval(pipeline, frame_interval, ann_file)
         self.min_frames = self._auto_min_frames(pipeline) if min_frames == 'auto' else min_frames
         if start_index is None:
             start_index = 0 if data_type == 'video' else 1
@@ -155,6 +172,13 @@ class VideoMAEPretrainDataset(BaseActionDataset):
             self.bad_files.setdefault(name, 'reported by another process')
 
     def __getitem__(self, idx: int) -> dict:
+        seed = getattr(idx, 'seed', None)  # from SeededSampler
+        if seed is None:
+            return self._getitem(int(idx))
+        with seeded(seed):
+            return self._getitem(int(idx))
+
+    def _getitem(self, idx: int) -> dict:
         if not self._fully_initialized:
             self.full_init()
         if self.test_mode:  # evaluation must see every sample: no replacement
@@ -191,6 +215,36 @@ class VideoMAEPretrainDataset(BaseActionDataset):
         return idx
 
 
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Run the block with ``random``, ``np.random`` and torch seeded by
+    ``seed``; the previous generator states are restored afterwards."""
+    states = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.random.set_rng_state(states[2])
+
+
+def _set_frame_interval(pipeline: List[Callable], interval: int, ann_file: str) -> List[Callable]:
+    """Copy of ``pipeline`` whose first frame sampler uses ``interval``."""
+    if int(interval) < 1:
+        raise ValueError(f'{ann_file}: frame_interval must be >= 1, got {interval}')
+    pipeline = list(pipeline)
+    for i, t in enumerate(pipeline):
+        if hasattr(t, 'clip_len') and hasattr(t, 'frame_interval'):
+            pipeline[i] = copy.copy(t)  # built transforms may be shared
+            pipeline[i].frame_interval = int(interval)
+            return pipeline
+    raise ValueError(f'{ann_file}: frame_interval={interval} given but the pipeline has no '
+                     'frame sampler (e.g. SampleFrames) to apply it to')
+
+
 def _attach_skipped(data, skipped: List[str]):
     """Record the files skipped to produce ``data`` in its data sample."""
     sample = data.get('data_samples') if isinstance(data, dict) else None
@@ -205,23 +259,35 @@ def _attach_skipped(data, skipped: List[str]):
 class HybridPretrainDataset(Dataset):
     """Several pretraining sources at once, concatenated.
 
-    Each source is a full dataset config with its own root, list file and
-    pipeline (e.g. ``SampleFrames(frame_interval=2)`` for an SSv2-like source,
-    4 for Kinetics); a broken sample is replaced from the same source.
+    Each source is a dataset config with its own root and list file, and
+    either its own pipeline or the shared ``pipeline``, with its own
+    ``frame_interval`` if needed (2 for an SSv2-like source, 4 for
+    Kinetics); a broken sample is replaced from the same source.
 
     Args:
         sources (list[dict | Dataset]): Dataset configs (built with
             MMAction2's registry, default type ``VideoMAEPretrainDataset``)
             or datasets.
+        pipeline (list[dict], optional): Pipeline of the sources that do not
+            give one. Defaults to None.
     """
 
-    def __init__(self, sources: Sequence[Union[dict, Dataset]]) -> None:
+    def __init__(self,
+                 sources: Sequence[Union[dict, Dataset]],
+                 pipeline: Optional[Sequence[Union[dict, Callable]]] = None) -> None:
         if not sources:
             raise ValueError('HybridPretrainDataset needs at least one source')
-        self.datasets = [
-            DATASETS.build(dict(dict(type='VideoMAEPretrainDataset'), **s))
-            if isinstance(s, dict) else s for s in sources
-        ]
+        self.datasets = []
+        for i, s in enumerate(sources):
+            if isinstance(s, dict):
+                s = dict(dict(type='VideoMAEPretrainDataset'), **s)
+                if 'pipeline' not in s:
+                    if pipeline is None:
+                        raise ValueError(f'source {i} ({s.get("ann_file")}) has no pipeline '
+                                         'and HybridPretrainDataset has no shared pipeline')
+                    s['pipeline'] = copy.deepcopy(list(pipeline))
+                s = DATASETS.build(s)
+            self.datasets.append(s)
         self.cumulative_sizes, total = [], 0
         for ds in self.datasets:
             total += len(ds)
@@ -242,7 +308,9 @@ class HybridPretrainDataset(Dataset):
         return source, idx - (self.cumulative_sizes[source - 1] if source else 0)
 
     def __getitem__(self, idx: int):
-        source, local = self.locate(idx)
+        source, local = self.locate(int(idx))
+        if getattr(idx, 'seed', None) is not None:  # keep the seed of SeededSampler
+            local = SeededIndex(local, idx.seed)
         return self.datasets[source][local]
 
     def remember_bad(self, filenames: Sequence[str]) -> None:

@@ -26,7 +26,7 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval
 val_cfg = None
 test_cfg = None
 
-# lr above is for 256 videos (each giving `num_sample` clips), as officially.
-auto_scale_lr = dict(enable=False, base_batch_size=256)
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=20, max_keep_ckpts=3))
-custom_hooks = [dict(type='SkippedVideoCounterHook')]
+# base_lr is for 256 clips, as officially. The dataloader batch counts videos,
+# each giving `num_sample` (4) clips, so that is 64 videos (8 GPUs x 8);
+# pass --auto-scale-lr to scale base_lr to another total batch.
+auto_scale_lr = dict(enable=False, base_batch_size=64)

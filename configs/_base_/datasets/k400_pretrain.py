@@ -1,0 +1,46 @@
+# Kinetics-400 videos (labels ignored) for VideoMAE V2 pretraining:
+# 16 frames at interval 4, multi-scale crop to 224, no flip, 4 augmented clips
+# (`num_sample`) per decoded video, tube encoder mask (90%) and running-cell
+# decoder mask (50%) drawn per clip in the pipeline.
+dataset_type = 'VideoMAEPretrainDataset'
+data_root = 'data/kinetics400/videos_train'
+ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
+
+num_sample = 4  # clips per decoded video (repeated augmentation)
+
+train_pipeline = [
+    dict(type='VideoInit', backends=('decord', 'pyav')),
+    dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1),
+    dict(type='VideoDecode'),
+    dict(
+        type='RepeatedAugment',
+        num_repeats=num_sample,
+        transforms=[
+            dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66),
+                 random_crop=False, max_wh_scale_gap=1),
+            dict(type='Resize', scale=(224, 224), keep_ratio=False),
+            dict(type='FormatShape', input_format='NCTHW'),
+        ]),
+    # One encoder/decoder mask pair per clip; patch/tubelet size must match the
+    # backbone (the model checks the token count).
+    dict(type='VideoMAEMaskGenerator', encoder_type='tube', encoder_ratio=0.9,
+         decoder_type='running_cell', decoder_ratio=0.5, cell_size=(2, 2),
+         patch_size=16, tubelet_size=2),
+    dict(type='PackVideoMAEInputs'),
+]
+
+# Batch size counts videos: 8 videos x 4 clips = 32 clips per GPU, so 8 GPUs
+# make the 256 clips the learning rate is given for (see auto_scale_lr).
+# SeededSampler: each sample's crops and masks follow from (seed, epoch,
+# position), fresh every epoch and identical after --resume.
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=8,
+    persistent_workers=True,
+    pin_memory=True,
+    sampler=dict(type='SeededSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_train,
+        data_prefix=dict(video=data_root),
+        pipeline=train_pipeline))

@@ -1,0 +1,50 @@
+# CPU demo of VideoMAE V2 dual-masking pretraining (`make demo`): a tiny ViT
+# on the synthetic videos of `tools/make_demo_data.py data/demo`, 8 frames of
+# 64 x 64 at interval 2, 8 x 8 patches -> 4 x 8 x 8 = 256 tokens, 90% tube
+# masking (28 visible tokens), running-cell decoder masking (128 kept).
+# Everything else (pipeline, optimizer, schedule shape) is the real recipe.
+_base_ = [
+    '../_base_/models/videomaev2_vit-base-p16.py',
+    '../_base_/datasets/k400_pretrain.py',
+    '../_base_/schedules/pretrain_adamw_cosine.py',
+    '../_base_/pretrain_runtime.py',
+]
+
+model = dict(
+    backbone=dict(
+        arch=dict(_delete_=True, embed_dims=192, num_layers=4, num_heads=3, feedforward_channels=768),
+        img_size=64, patch_size=8, num_frames=8),
+    neck=dict(arch=dict(_delete_=True, embed_dims=96, num_heads=3, num_layers=2)))
+
+data_root = 'data/demo'
+train_pipeline = _base_.train_pipeline
+train_pipeline[1].update(clip_len=8, frame_interval=2)  # SampleFrames
+train_pipeline[3]['transforms'][0]['input_size'] = 64  # MultiScaleCrop
+train_pipeline[3]['transforms'][1]['scale'] = (64, 64)  # Resize
+assert train_pipeline[-2]['type'] == 'VideoMAEMaskGenerator'
+train_pipeline[-2]['patch_size'] = 8
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=2,
+    dataset=dict(
+        ann_file=f'{data_root}/train_list.txt',
+        data_prefix=dict(video=data_root),
+        pipeline=train_pipeline))
+
+# 8 videos / 2 per batch = 4 iterations per epoch.
+max_epochs = 50
+warmup_epochs = 5
+optim_wrapper = dict(optimizer=dict(lr=1.5e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=True, begin=0, end=warmup_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min_ratio=1e-2, by_epoch=True, begin=warmup_epochs,
+         end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs + 1)
+default_hooks = dict(
+    logger=dict(interval=4),
+    checkpoint=dict(interval=10, max_keep_ckpts=2, save_last=True))
+log_processor = dict(window_size=4)
+env_cfg = dict(dist_cfg=dict(backend='gloo'))  # the demo runs on CPU, also with dist_train.sh
+randomness = dict(seed=0)

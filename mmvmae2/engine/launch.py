@@ -1,0 +1,36 @@
+"""Run MMEngine's distributed training on machines without a GPU.
+
+For the ``pytorch`` launcher MMEngine always calls ``torch.cuda.set_device``
+and wraps the model in DDP with ``device_ids=[LOCAL_RANK]``; both fail on CPU
+builds of torch. When no GPU is visible, :func:`init_dist_without_gpu` starts
+the process group itself with ``gloo`` (the only CPU backend) and, unless the
+config sets one, uses a CPU DDP wrapper (``device_ids=None``). The runner then
+finds the group initialized and uses it, so ``tools/dist_train.sh`` works
+unchanged on CPU machines.
+"""
+import os
+import warnings
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+
+
+def init_dist_without_gpu(cfg: Config) -> bool:
+    """Start gloo and adapt ``cfg.model_wrapper_cfg`` if ``cfg.launcher`` is
+    ``pytorch`` and no GPU is available. Returns True when it did."""
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available() \
+            or torch_dist.is_initialized():
+        return False
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg') or {})
+    backend = dist_cfg.pop('backend', 'gloo')
+    if backend != 'gloo':
+        warnings.warn(f'no GPU: using the gloo backend instead of {backend!r}')
+    torch_dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
+                                  world_size=int(os.environ['WORLD_SIZE']), **dist_cfg)
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
+                                     broadcast_buffers=False,
+                                     find_unused_parameters=cfg.get('find_unused_parameters',
+                                                                    False))
+    return True
