@@ -63,6 +63,10 @@ class VideoMAE(BaseModel):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
+        if self.backbone.patch_size[0] != self.backbone.patch_size[1]:
+            # The decoder and head are built for square patches only.
+            raise ValueError(f'VideoMAE pretraining needs square patches, the backbone has '
+                             f'{self.backbone.patch_size}')
         geometry = dict(
             encoder_embed_dims=self.backbone.embed_dims,
             num_patches=self.backbone.num_patches,
@@ -110,6 +114,16 @@ class VideoMAE(BaseModel):
             tuple: ``pred (B, L, P)``, ``index (B, L)``, ``valid (B, L)`` as
             returned by the decoder.
         """
+        tub, (ph, pw) = self.backbone.tubelet_size, self.backbone.patch_size
+        T, H, W = video.shape[-3:]
+        tokens = (T // tub) * (H // ph) * (W // pw)
+        for name, mask in (('encoder_mask', encoder_mask), ('decoder_mask', decoder_mask)):
+            if mask.shape[-1] != tokens:
+                raise ValueError(
+                    f'{name} covers {mask.shape[-1]} tokens but the backbone cuts the '
+                    f'{T}x{H}x{W} clip into {tokens} tokens (tubelet {tub}, patch {ph}x{pw}; '
+                    f'backbone.num_patches={self.backbone.num_patches}): set patch_size / '
+                    'tubelet_size of VideoMAEMaskGenerator to the backbone\'s')
         latent = self.backbone(video, mask=encoder_mask)  # (B, N_vis, C)
         return self.neck(latent, encoder_mask, decoder_mask)
 
