@@ -13,6 +13,9 @@ Variants (same model weights, same input):
 
 Timings interleave the variants (round robin) and report medians, so the
 ratios are comparable even on a noisy machine; absolute CPU times are not.
+Memory is reported as the bytes of activations autograd keeps for the
+backward pass (each storage counted once), which does not depend on the
+device; on a GPU the peak allocated memory is reported as well.
 """
 import argparse
 import os.path as osp
@@ -52,24 +55,12 @@ def make_masks(kind, grid, batch, rng):
     return torch.from_numpy(np.stack(enc)), torch.from_numpy(np.stack(dec))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--arch', default='small')
-    parser.add_argument('--batch', type=int, default=2)
-    parser.add_argument('--frames', type=int, default=16)
-    parser.add_argument('--size', type=int, default=224)
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument('--threads', type=int, default=None)
-    parser.add_argument('--out', default=None, help='markdown file to (over)write')
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def bench_arch(arch, args, device):
+    """Measure all variants for one arch; returns ``(header, markdown table)``."""
     torch.manual_seed(0)
     rng = np.random.RandomState(0)
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
-
-    official = build_model(args.arch, args.frames, args.size, 'official').to(device)
-    efficient = build_model(args.arch, args.frames, args.size, 'efficient').to(device)
+    official = build_model(arch, args.frames, args.size, 'official').to(device)
+    efficient = build_model(arch, args.frames, args.size, 'efficient').to(device)
     efficient.load_state_dict(official.state_dict())
     grid = official.backbone.grid_size
     video = torch.randn(args.batch, 1, 3, args.frames, args.size, args.size, device=device)
@@ -89,16 +80,27 @@ def main():
         if device == 'cuda':
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
+        saved = {}
+
+        def pack(t):
+            # Activations kept for backward, one entry per storage (views share it).
+            saved[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+            return t
+
         start = time.perf_counter()
-        pred, index, valid = model.reconstruct_tokens(video[:, 0], enc, dec)
-        loss = model.head.loss(pred, index, valid, model.to_pixels(video[:, 0]), enc)['loss']
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            pred, index, valid = model.reconstruct_tokens(video[:, 0], enc, dec)
+            loss = model.head.loss(pred, index, valid, model.to_pixels(video[:, 0]),
+                                   enc)['loss']
         loss.backward()
         optim.step()
         optim.zero_grad()
         if device == 'cuda':
             torch.cuda.synchronize()
         mem = torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda' else float('nan')
-        return time.perf_counter() - start, mem, int(valid.shape[1]), int(
+        params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+        act = sum(n for ptr, n in saved.items() if ptr not in params) / 2**20
+        return time.perf_counter() - start, mem, act, int(valid.shape[1]), int(
             (~enc[0]).sum()), int((enc & ~dec)[0].sum())
 
     for name in variants:  # warm-up
@@ -107,35 +109,56 @@ def main():
     info = {}
     for _ in range(args.repeats):
         for name in variants:
-            seconds, mem, queries, visible, loss_tokens = step(name)
+            seconds, mem, act, queries, visible, loss_tokens = step(name)
             times[name].append(seconds)
-            info[name] = (mem, queries, visible, loss_tokens)
+            info[name] = (mem, act, queries, visible, loss_tokens)
 
     base = statistics.median(times['v1'])
     lines = [
         f'| variant | encoder tokens | decoder sequence | loss tokens | median step (s) | '
-        f'speed-up vs v1 | peak GPU MiB |',
-        '|---|---|---|---|---|---|---|',
+        f'speed-up vs v1 | saved activations MiB | peak GPU MiB |',
+        '|---|---|---|---|---|---|---|---|',
     ]
     for name in variants:
         med = statistics.median(times[name])
-        mem, queries, visible, loss_tokens = info[name]
+        mem, act, queries, visible, loss_tokens = info[name]
         lines.append(f'| {name} | {visible} | {visible + queries} | {loss_tokens} | {med:.3f} | '
-                     f'{base / med:.2f}x | {"-" if mem != mem else f"{mem:.0f}"} |')
-    command = 'python tools/benchmark.py ' + ' '.join(sys.argv[1:])
-    header = (f'ViT-{args.arch}, {args.frames}x{args.size}^2, batch {args.batch}, {device}, '
+                     f'{base / med:.2f}x | {act:.0f} | {"-" if mem != mem else f"{mem:.0f}"} |')
+    header = (f'ViT-{arch}, {args.frames}x{args.size}^2, batch {args.batch}, {device}, '
               f'torch {torch.__version__}, {torch.get_num_threads()} threads, '
               f'{platform.processor() or platform.machine()}, {args.repeats} interleaved repeats')
-    table = '\n'.join(lines)
-    print(header)
-    print(table)
+    return header, '\n'.join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--arch', nargs='+', default=['small'],
+                        help='one or more archs, each measured in its own table')
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--frames', type=int, default=16)
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--out', default=None, help='markdown file to (over)write')
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    sections = []
+    for arch in args.arch:
+        header, table = bench_arch(arch, args, device)
+        print(header)
+        print(table)
+        sections.append(f'{header}\n\n{table}\n')
+    command = 'python tools/benchmark.py ' + ' '.join(sys.argv[1:])
     if args.out:
         with open(args.out, 'w') as f:
             f.write('# Benchmarks\n\n'
                     'One pretraining step (forward, backward, AdamW) per masking set-up, measured '
-                    'side by side in one run (variants interleaved, medians). Compare the ratios; '
-                    'absolute CPU times on shared machines are noisy.\n\n'
-                    f'Command: `{command}`\n\n{header}\n\n{table}\n')
+                    'side by side in one run (variants interleaved, medians). Compare the ratios '
+                    'within a table; absolute CPU times on shared machines are noisy. "saved '
+                    'activations" is what autograd keeps for the backward pass.\n\n'
+                    f'Command: `{command}`\n\n' + '\n'.join(sections))
 
 
 if __name__ == '__main__':
