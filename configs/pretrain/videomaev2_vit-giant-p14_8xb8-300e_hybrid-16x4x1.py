@@ -1,10 +1,11 @@
 # VideoMAE V2 dual-masking pretraining of ViT-g/14 on the unlabeled hybrid mix:
 # 300 epochs x 4 clips per video, 8 GPUs x 8 videos (256 clips).
-# Activation checkpointing (model base) and fp16 autocast with loss scaling.
+# Activation checkpointing (model base); lr 6e-4, grad clip 0.02 and fp16
+# autocast with loss scaling (schedule base).
 _base_ = [
     '../_base_/models/videomaev2_vit-giant-p14.py',
     '../_base_/datasets/hybrid_pretrain.py',
-    '../_base_/schedules/pretrain_adamw_cosine_300e.py',
+    '../_base_/schedules/pretrain_adamw_cosine_300e_giant.py',
     '../_base_/pretrain_runtime.py',
 ]
 
@@ -14,7 +15,3 @@ assert train_pipeline[-2]['type'] == 'VideoMAEMaskGenerator'
 train_pipeline[-2]['patch_size'] = 14
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# Official giant recipe: lr 6e-4 per 256 clips, gradient clipping at 0.02.
-optim_wrapper = dict(
-    type='AmpOptimWrapper', loss_scale='dynamic', optimizer=dict(lr=6e-4),
-    clip_grad=dict(max_norm=0.02))

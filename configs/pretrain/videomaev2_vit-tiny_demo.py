@@ -42,12 +42,9 @@ train_dataloader = dict(
 max_epochs = 80
 warmup_epochs = 5
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-2, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min_ratio=1e-2, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True),
-]
+param_scheduler = _base_.param_scheduler
+param_scheduler[0].update(start_factor=1e-2, end=warmup_epochs)  # LinearLR warmup
+param_scheduler[1].update(begin=warmup_epochs, end=max_epochs)  # CosineAnnealingLR
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs + 1)
 default_hooks = dict(
     logger=dict(interval=4),
