@@ -27,7 +27,9 @@ class SkippedVideoCounterHook(Hook):
     Works with DataLoader workers: the skipped files travel with the samples
     (metainfo ``skipped_videos``). After every iteration the running total of
     skips (on this rank) goes to ``message_hub`` as ``train/skipped_videos``,
-    so it is printed with the losses; every newly seen file is logged once.
+    so it is printed with the losses; every newly seen file is logged once at
+    INFO level (the dataset already warned, naming the reason, possibly from a
+    worker process whose output may not reach the log file).
     Newly seen files are also told to the main-process dataset
     (``remember_bad``), so workers started later skip them without a new
     warning or decode attempt.
@@ -55,7 +57,7 @@ class SkippedVideoCounterHook(Hook):
         if new:
             if self.log_files:
                 for name in new:
-                    runner.logger.warning(f'Skipped video {name} (skips so far: {self.total})')
+                    runner.logger.info(f'Skipped video {name} (skips so far: {self.total})')
             dataset = getattr(getattr(runner, 'train_loop', None), 'dataloader', None)
             dataset = getattr(dataset, 'dataset', None)
             if hasattr(dataset, 'remember_bad'):
