@@ -60,11 +60,16 @@ def last_weights(work_dir: Path):
 
 
 def test_demo_pretraining_loss_falls_and_checkpoint_loads(demo_video_dir, tmp_path):
-    run(train_cmd(tmp_path, demo_video_dir, epochs=12))
+    """The whole demo schedule, on demo videos drawn with another seed than
+    ``make demo``'s (and 6 instead of 8): the loss falls well below 1.0, what
+    predicting every patch's mean would give."""
+    epochs = 80  # the demo config's schedule
+    run(train_cmd(tmp_path, demo_video_dir, epochs=epochs,
+                  options=(f'default_hooks.checkpoint.interval={epochs}', )))
     losses = [r['loss'] for r in scalars(tmp_path)]
-    assert len(losses) == 12 * 3  # 6 videos, 2 per batch
-    first, last = losses[0], sum(losses[-6:]) / 6
-    assert last < 0.9 * first, losses
+    assert len(losses) == epochs * 3  # 6 videos, 2 per batch
+    first, last = sum(losses[:3]) / 3, sum(losses[-15:]) / 15  # first and last 5 epochs
+    assert first > 1.0 and last < 0.8, losses
 
     from mmaction.registry import MODELS
     from mmengine.config import Config
