@@ -92,30 +92,45 @@ def test_broken_and_missing_videos_are_skipped_and_counted(demo_video_dir, tmp_p
 
 
 def test_interrupted_run_resumes_to_identical_weights(demo_video_dir, tmp_path):
+    """Killed at iteration 10 of 12 (3 per epoch), resumed with ``--resume``
+    from an epoch checkpoint (epoch 3 ends at iteration 9) and from an
+    iteration checkpoint saved in mid-epoch (iteration 8, 2 of 3 batches into
+    epoch 3): both continue from the checkpoint's iteration and end with
+    exactly the weights of an uninterrupted run."""
     options = ('train_dataloader.num_workers=2', )
     extra = ('--seed', '0', '--deterministic')
-    full, cut = tmp_path / 'full', tmp_path / 'cut'
+    full = tmp_path / 'full'
     run(train_cmd(full, demo_video_dir, epochs=4, extra=extra, options=options))
-    # killed during epoch 3 (iteration 8 of 12): the last checkpoint is epoch 2
-    killing_cfg = tmp_path / 'killed_at_iter_8.py'
+    killing_cfg = tmp_path / 'killed_at_iter_10.py'
     killing_cfg.write_text(
         f'_base_ = [{str(DEMO_CFG)!r}]\n'
         "custom_imports = dict(imports=['mmvmae2', 'interrupt_hook'])\n"
         "custom_hooks = [dict(type='SkippedVideoCounterHook'),\n"
-        "                dict(type='InterruptTrainingHook', at_iter=8)]\n")
-    killed = run(train_cmd(cut, demo_video_dir, epochs=4, extra=extra, options=options,
-                           config=killing_cfg), check=False)
-    assert killed.returncode == 17, killed.stderr[-3000:]
-    assert (cut / 'last_checkpoint').read_text().strip().endswith('epoch_2.pth')
-    resumed = run(train_cmd(cut, demo_video_dir, epochs=4, extra=extra + ('--resume', ),
-                            options=options))
-    assert 'resumed epoch: 2, iter: 6' in resumed.stdout + resumed.stderr
-    iters = [r['iter'] for r in scalars(cut)]
-    assert iters == list(range(1, 8)) + list(range(7, 13))  # 7 before the kill, 7..12 after
-    ref, got = last_weights(full), last_weights(cut)
-    assert ref.keys() == got.keys()
-    for key in ref:
-        assert torch.equal(ref[key], got[key]), key
+        "                dict(type='InterruptTrainingHook', at_iter=10)]\n")
+    checkpointing = {
+        'epoch': ((), 'epoch_3.pth', 'resumed epoch: 3, iter: 9'),
+        'mid-epoch': (('default_hooks.checkpoint.by_epoch=False',
+                       'default_hooks.checkpoint.interval=4'), 'iter_8.pth',
+                      'resumed epoch: 2, iter: 8'),
+    }
+    for name, (ckpt_options, last, message) in checkpointing.items():
+        cut = tmp_path / name
+        killed = run(train_cmd(cut, demo_video_dir, epochs=4, extra=extra,
+                               options=options + ckpt_options, config=killing_cfg), check=False)
+        assert killed.returncode == 17, killed.stderr[-3000:]
+        assert (cut / 'last_checkpoint').read_text().strip().endswith(last), name
+        resumed = run(train_cmd(cut, demo_video_dir, epochs=4, extra=extra + ('--resume', ),
+                                options=options + ckpt_options))
+        assert message in resumed.stdout + resumed.stderr, name
+        done = int(message.rsplit(' ', 1)[-1])
+        iters = [r['iter'] for r in scalars(cut)]
+        # logged before the kill (it comes before the logger at iteration 10), then
+        # every iteration after the checkpoint
+        assert iters == list(range(1, 10)) + list(range(done + 1, 13)), (name, iters)
+        ref, got = last_weights(full), last_weights(cut)
+        assert ref.keys() == got.keys()
+        for key in ref:
+            assert torch.equal(ref[key], got[key]), (name, key)
 
 
 def _free_port() -> int:

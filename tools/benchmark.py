@@ -115,8 +115,8 @@ def bench_arch(arch, args, device):
 
     base = statistics.median(times['v1'])
     lines = [
-        f'| variant | encoder tokens | decoder sequence | loss tokens | median step (s) | '
-        f'speed-up vs v1 | saved activations MiB | peak GPU MiB |',
+        '| variant | encoder tokens | decoder sequence | loss tokens | median step (s) | '
+        'speed-up vs v1 | saved activations MiB | peak GPU MiB |',
         '|---|---|---|---|---|---|---|---|',
     ]
     for name in variants:

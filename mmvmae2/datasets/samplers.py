@@ -55,8 +55,19 @@ class SeededSampler(DefaultSampler):
     def __init__(self, dataset, shuffle: bool = True, seed: Optional[int] = None,
                  round_up: bool = True) -> None:
         super().__init__(dataset, shuffle=shuffle, seed=seed, round_up=round_up)
+        self._skip = 0
+
+    def skip_next(self, num: int) -> None:
+        """Make the next pass (only) leave out this rank's first ``num``
+        indices of the epoch; the others keep their positions and seeds
+        (``ResumableEpochBasedTrainLoop`` resuming in mid-epoch)."""
+        if num < 0:
+            raise ValueError(f'cannot skip {num} indices')
+        self._skip = int(num)
 
     def __iter__(self) -> Iterator[SeededIndex]:
+        skip, self._skip = self._skip, 0
         for i, index in enumerate(super().__iter__()):
-            position = self.rank + i * self.world_size
-            yield SeededIndex(index, sample_seed(self.seed, self.epoch, position))
+            if i >= skip:
+                position = self.rank + i * self.world_size
+                yield SeededIndex(index, sample_seed(self.seed, self.epoch, position))

@@ -22,7 +22,10 @@ param_scheduler = [
          end=max_epochs, convert_to_iter_based=True),
 ]
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs + 1)
+# Resumes exactly also from checkpoints saved in mid-epoch
+# (default_hooks.checkpoint.by_epoch=False, see README).
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs,
+                 val_interval=max_epochs + 1)
 val_cfg = None
 test_cfg = None
 
