@@ -35,7 +35,8 @@ def ref():
 
 def assert_close(actual, expected, name):
     actual, expected = torch.as_tensor(actual).double(), torch.as_tensor(expected).double()
-    assert actual.shape == expected.shape, f'{name}: {tuple(actual.shape)} vs {tuple(expected.shape)}'
+    assert actual.shape == expected.shape, \
+        f'{name}: {tuple(actual.shape)} vs {tuple(expected.shape)}'
     rel = (actual - expected).abs().max() / expected.abs().max().clamp(min=1e-12)
     assert rel < RTOL, f'{name}: relative error {rel:.3g} >= {RTOL}'
 

@@ -127,6 +127,32 @@ def test_pyav_fallback_and_clear_errors(demo_video_dir, monkeypatch):
         TRANSFORMS.build(dict(type='VideoInit', backends=('opencv', )))
 
 
+def test_pyav_decodes_what_decord_opens_but_cannot_decode(demo_data, tmp_path, monkeypatch):
+    """decord opens a 72-pixel-wide video but fails to copy its frames (a
+    decord bug with some widths): PyAV decodes it instead of the file being
+    skipped. A file no backend decodes raises naming every backend's error."""
+    frames = np.ascontiguousarray(demo_data.render_video(seed=3, num_frames=20, size=96)[:, :, :72])
+    path = demo_data.write_video(str(tmp_path / 'w72.mp4'), frames)
+    results = TRANSFORMS.build(dict(type='VideoInit'))(dict(filename=path))
+    assert results['video_backend'] == 'decord'  # opened by decord...
+    results['frame_inds'] = np.array([0, 7, 19])
+    decoded = TRANSFORMS.build(dict(type='VideoDecode'))(results)
+    assert decoded['video_backend'] == 'pyav'  # ...decoded by PyAV
+    assert decoded['img_shape'] == (96, 72) and len(decoded['imgs']) == 3
+    assert np.abs(np.stack(decoded['imgs']).astype(float) - frames[[0, 7, 19]]).mean() < 4
+    assert not {'video_reader', 'video_source', 'video_fallbacks'} & set(decoded)
+
+    def failing_pyav(data, num_threads):
+        raise RuntimeError('pyav is broken too')
+
+    monkeypatch.setitem(loading._OPENERS, 'pyav', failing_pyav)
+    results = TRANSFORMS.build(dict(type='VideoInit'))(dict(filename=path))
+    results['frame_inds'] = np.array([0])
+    with pytest.raises(VideoReadError,
+                       match=r'cannot decode .*w72.mp4 \(decord: .*; pyav: RuntimeError: pyav is'):
+        TRANSFORMS.build(dict(type='VideoDecode'))(results)
+
+
 # ---------------------------------------------------------------------- lists
 def test_video_list_with_and_without_labels(demo_video_dir, tmp_path):
     ann = tmp_path / 'list.txt'

@@ -12,7 +12,8 @@ _base_ = [
 
 model = dict(
     backbone=dict(
-        arch=dict(_delete_=True, embed_dims=192, num_layers=4, num_heads=3, feedforward_channels=768),
+        arch=dict(_delete_=True, embed_dims=192, num_layers=4, num_heads=3,
+                  feedforward_channels=768),
         img_size=64, patch_size=8, num_frames=8),
     neck=dict(arch=dict(_delete_=True, embed_dims=96, num_heads=3, num_layers=2)))
 

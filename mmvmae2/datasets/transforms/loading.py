@@ -54,6 +54,11 @@ def _open_pyav(source: Union[str, bytes], num_threads: int):
 _OPENERS = dict(decord=_open_decord, pyav=_open_pyav)
 
 
+def _describe(backend: str, error: Exception) -> str:
+    """``'backend: ErrorType: message'``, the message cut to 200 characters."""
+    return f'{backend}: {type(error).__name__}: {str(error)[:200]}'
+
+
 @TRANSFORMS.register_module()
 class VideoInit(BaseTransform):
     """Open a video with the first backend that can read it.
@@ -75,6 +80,8 @@ class VideoInit(BaseTransform):
 
         - video_reader
         - video_backend
+        - video_source (the path, or the fetched bytes, for a fallback)
+        - video_fallbacks (the backends after ``video_backend``)
         - total_frames
         - avg_fps
 
@@ -113,20 +120,20 @@ class VideoInit(BaseTransform):
         except Exception as e:  # missing, unreadable, storage errors
             raise VideoReadError(f'cannot read {filename}: {type(e).__name__}: {e}') from e
         errors = []
-        for backend in self.backends:
+        for i, backend in enumerate(self.backends):
             try:
                 reader, total, fps = _OPENERS[backend](source, self.num_threads)
                 break
             except Exception as e:  # ImportError or a decoder error: try the next one
-                errors.append(f'{backend}: {type(e).__name__}: {str(e)[:200]}')
+                errors.append(_describe(backend, e))
         else:
             raise VideoReadError(f'cannot open {filename} ({"; ".join(errors)})')
         min_frames = results.get('min_frames') or 0
         if total < min_frames:
             raise VideoTooShortError(
                 f'{filename} has {total} frames, one clip needs {min_frames}')
-        results.update(video_reader=reader, video_backend=backend, total_frames=total,
-                       avg_fps=fps)
+        results.update(video_reader=reader, video_backend=backend, video_source=source,
+                       video_fallbacks=self.backends[i + 1:], total_frames=total, avg_fps=fps)
         return results
 
     def __repr__(self) -> str:
@@ -140,7 +147,11 @@ class VideoDecode(BaseTransform):
 
     decord seeks to the indices; PyAV decodes sequentially up to the largest
     one and raises :class:`VideoTooShortError` if the stream ends before it
-    (header frame counts can lie for damaged files). The reader is released.
+    (header frame counts can lie for damaged files). When a backend opens a
+    file but fails to decode it (decord cannot copy the frames of some
+    widths, e.g. 72 pixels), the next backend of ``VideoInit`` decodes it
+    instead; :class:`VideoReadError` lists every backend's error. Readers are
+    released.
 
     Required keys:
 
@@ -148,6 +159,11 @@ class VideoDecode(BaseTransform):
         - video_backend
         - frame_inds
         - filename
+        - video_source, video_fallbacks (optional, for the fallback)
+
+    Modified keys:
+
+        - video_backend (the backend that decoded the frames)
 
     Added keys:
 
@@ -157,25 +173,44 @@ class VideoDecode(BaseTransform):
     """
 
     def transform(self, results: dict) -> dict:
-        reader = results.pop('video_reader')
+        reader, backend = results.pop('video_reader'), results['video_backend']
+        source = results.pop('video_source', results['filename'])
+        fallbacks = list(results.pop('video_fallbacks', ()))
+        filename = results['filename']
         inds = np.asarray(results['frame_inds']).reshape(-1)
         results['frame_inds'] = inds
-        try:
-            if results['video_backend'] == 'decord':
-                imgs = list(reader.get_batch(inds).asnumpy())
-            else:
-                imgs = self._pyav_frames(reader, inds, results['filename'])
-        except VideoReadError:
-            raise
-        except Exception as e:
-            raise VideoReadError(
-                f'cannot decode {results["filename"]}: {type(e).__name__}: {e}') from e
-        finally:
-            if results['video_backend'] == 'pyav':
-                reader.close()
+        errors = []
+        while True:
+            try:
+                imgs = self._decode(reader, backend, inds, filename)
+                break
+            except VideoTooShortError:
+                raise
+            except Exception as e:  # this backend cannot decode the file: try the next one
+                errors.append(_describe(backend, e))
+            reader = None
+            while reader is None and fallbacks:
+                backend = fallbacks.pop(0)
+                try:
+                    reader = _OPENERS[backend](source, 1)[0]
+                except Exception as e:
+                    errors.append(_describe(backend, e))
+            if reader is None:
+                raise VideoReadError(f'cannot decode {filename} ({"; ".join(errors)})')
+        results['video_backend'] = backend
         results['original_shape'] = results['img_shape'] = imgs[0].shape[:2]
         results['imgs'] = imgs
         return results
+
+    @classmethod
+    def _decode(cls, reader, backend: str, inds: np.ndarray, filename: str) -> list:
+        """The frames at ``inds`` as RGB arrays; a PyAV reader is closed."""
+        if backend == 'decord':
+            return list(reader.get_batch(inds).asnumpy())
+        try:
+            return cls._pyav_frames(reader, inds, filename)
+        finally:
+            reader.close()
 
     @staticmethod
     def _pyav_frames(container, inds: np.ndarray, filename: str) -> list:

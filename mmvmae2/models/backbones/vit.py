@@ -37,7 +37,8 @@ def _resolve_arch(arch: Union[str, Dict]) -> Dict:
     required = {'embed_dims', 'num_layers', 'num_heads', 'feedforward_channels'}
     missing = required - set(arch)
     if missing:
-        raise ValueError(f'custom arch dict lacks keys {sorted(missing)} (needs {sorted(required)})')
+        raise ValueError(f'custom arch dict lacks keys {sorted(missing)} '
+                         f'(needs {sorted(required)})')
     return dict(arch)
 
 

@@ -171,7 +171,8 @@ class VideoMAEPretrainDecoder(BaseModule):
         x_vis = x_vis + pos[~encoder_mask].reshape(B, -1, self.embed_dims)
         index, valid = decoder_query_positions(encoder_mask, decoder_mask, self.mode)
         pos_query = torch.gather(pos, 1, index[..., None].expand(-1, -1, self.embed_dims))
-        x = torch.cat([x_vis, self.mask_token.to(latent.dtype) + pos_query], dim=1)  # (B, N_vis+L, Cd)
+        # (B, N_vis + L, Cd)
+        x = torch.cat([x_vis, self.mask_token.to(latent.dtype) + pos_query], dim=1)
 
         attn_mask = None
         if not bool(valid.all()):  # padded queries must not be attended to
