@@ -26,28 +26,33 @@ def _native(kwargs: Dict, frames_key: str) -> Dict:
         patch_size=kwargs.get('patch_size', 16))
 
 
-def backbone_cfg_from_official(kwargs: Dict) -> Dict:
-    """``VideoMAEViT`` config of an official fine-tuning ``VisionTransformer``."""
+def _vit_cfg(kwargs: Dict, prefix: str, **outputs) -> Dict:
+    """``VideoMAEViT`` config of an official ViT's kwargs; the pretraining
+    model names its encoder sizes with ``prefix='encoder_'``. ``outputs`` sets
+    the output-related arguments (``final_norm``, ``with_fc_norm``, ``out_type``)."""
     _check_supported(kwargs)
-    dims = kwargs.get('embed_dim', 768)
-    mean_pool = kwargs.get('use_mean_pooling', True)
+    dims = kwargs.get(f'{prefix}embed_dim', 768)
     return dict(
         type='VideoMAEViT',
-        arch=dict(embed_dims=dims, num_layers=kwargs.get('depth', 12),
-                  num_heads=kwargs.get('num_heads', 12),
+        arch=dict(embed_dims=dims, num_layers=kwargs.get(f'{prefix}depth', 12),
+                  num_heads=kwargs.get(f'{prefix}num_heads', 12),
                   feedforward_channels=int(dims * kwargs.get('mlp_ratio', 4.))),
-        in_channels=kwargs.get('in_chans', 3),
+        in_channels=kwargs.get(f'{prefix}in_chans', 3),
         qkv_bias=kwargs.get('qkv_bias', False),
         drop_rate=kwargs.get('drop_rate', 0.),
         attn_drop_rate=kwargs.get('attn_drop_rate', 0.),
         drop_path_rate=kwargs.get('drop_path_rate', 0.),
         init_values=kwargs.get('init_values', 0.),
         use_learnable_pos_emb=kwargs.get('use_learnable_pos_emb', False),
-        final_norm=not mean_pool,
-        with_fc_norm=mean_pool,
-        out_type='avg',
         with_cp=kwargs.get('with_cp', False),
+        **outputs,
         **_native(kwargs, 'all_frames'))
+
+
+def backbone_cfg_from_official(kwargs: Dict) -> Dict:
+    """``VideoMAEViT`` config of an official fine-tuning ``VisionTransformer``."""
+    mean_pool = kwargs.get('use_mean_pooling', True)
+    return _vit_cfg(kwargs, '', final_norm=not mean_pool, with_fc_norm=mean_pool, out_type='avg')
 
 
 def recognizer_cfg_from_official(kwargs: Dict) -> Dict:
@@ -71,26 +76,9 @@ def recognizer_cfg_from_official(kwargs: Dict) -> Dict:
 
 def pretrain_cfg_from_official(kwargs: Dict, decoder_mode: str = 'official') -> Dict:
     """``VideoMAE`` config of an official ``PretrainVisionTransformer``."""
-    _check_supported(kwargs)
-    dims = kwargs.get('encoder_embed_dim', 768)
+    backbone = _vit_cfg(kwargs, 'encoder_', final_norm=True, with_fc_norm=False, out_type='raw')
+    dims = backbone['arch']['embed_dims']
     native = _native(kwargs, 'all_frames')
-    backbone = dict(
-        type='VideoMAEViT',
-        arch=dict(embed_dims=dims, num_layers=kwargs.get('encoder_depth', 12),
-                  num_heads=kwargs.get('encoder_num_heads', 12),
-                  feedforward_channels=int(dims * kwargs.get('mlp_ratio', 4.))),
-        in_channels=kwargs.get('encoder_in_chans', 3),
-        qkv_bias=kwargs.get('qkv_bias', False),
-        drop_rate=kwargs.get('drop_rate', 0.),
-        attn_drop_rate=kwargs.get('attn_drop_rate', 0.),
-        drop_path_rate=kwargs.get('drop_path_rate', 0.),
-        init_values=kwargs.get('init_values', 0.),
-        use_learnable_pos_emb=kwargs.get('use_learnable_pos_emb', False),
-        final_norm=True,
-        with_fc_norm=False,
-        out_type='raw',
-        with_cp=kwargs.get('with_cp', False),
-        **native)
     img = native['img_size']
     img = (img, img) if isinstance(img, int) else img
     num_patches = (native['num_frames'] // native['tubelet_size']) * \
