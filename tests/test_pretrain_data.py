@@ -43,7 +43,8 @@ class FakeMasks:
 def video_pipeline(clip_len=8, interval=2, repeats=2, size=32, backends=('decord', 'pyav')):
     return [
         dict(type='VideoInit', backends=backends),
-        dict(type='SampleFrames', clip_len=clip_len, frame_interval=interval, num_clips=1),
+        dict(type='SampleFrames', clip_len=clip_len, frame_interval=interval, num_clips=1,
+             out_of_bound_opt='repeat_last'),  # as the pretraining configs
         dict(type='VideoDecode'),
         dict(type='RepeatedAugment', num_repeats=repeats, transforms=[
             dict(type='MultiScaleCrop', input_size=size, scales=(1, .875, .75, .66),
@@ -165,7 +166,7 @@ def test_video_list_with_and_without_labels(demo_video_dir, tmp_path):
     assert ds.min_frames == 0  # no sampler in the pipeline
     ds = VideoMAEPretrainDataset(str(ann), pipeline=video_pipeline(clip_len=4, interval=3),
                                  data_prefix=dict(video=str(demo_video_dir)))
-    assert ds.min_frames == 12
+    assert ds.min_frames == 4  # clip_len: a clip has 4 frames (spanning 12)
     labeled, unlabeled = ds[0]['data_samples'], ds[1]['data_samples']
     assert labeled.gt_label.tolist() == [3] and 'gt_label' not in unlabeled
 
@@ -194,7 +195,7 @@ def write_rawframes(root, demo_data, num_frames=20, size=32, label=None):
 def rawframe_pipeline(clip_len, interval):
     pipeline = video_pipeline(clip_len, interval)
     pipeline[:3] = [dict(type='SampleFrames', clip_len=clip_len, frame_interval=interval,
-                         num_clips=1),
+                         num_clips=1, out_of_bound_opt='repeat_last'),
                     dict(type='RawFrameDecode')]
     return pipeline
 
@@ -210,12 +211,18 @@ def test_rawframe_folder_source(tmp_path, demo_data):
     assert out['inputs'].shape == (2, 3, 4, 32, 32)
     inds = out['data_samples'].frame_inds
     assert inds.min() >= 1 and inds.max() <= 20 and (np.diff(inds) == 2).all()
-    # too short for this sampler: 20 listed frames < 8 * 4 -> skipped as a whole
+    # 20 frames, shorter than a clip of 8 at interval 4 spans (32): kept, sampled from
+    # the start, holding the last frame it reaches (the official loader's behaviour)
     ds = VideoMAEPretrainDataset(str(ann), rawframe_pipeline(8, 4), data_type='rawframes',
+                                 data_prefix=dict(img=str(tmp_path)))
+    assert ds[0]['data_samples'].frame_inds.tolist() == [1, 5, 9, 13, 17, 17, 17, 17]
+    assert not ds.bad_files
+    # fewer frames than a clip has (20 < 24): too short, skipped as a whole
+    ds = VideoMAEPretrainDataset(str(ann), rawframe_pipeline(24, 1), data_type='rawframes',
                                  data_prefix=dict(img=str(tmp_path)))
     with pytest.raises(RuntimeError, match='every sample'):
         ds[0]
-    assert 'VideoTooShortError' in ds.bad_files[str(tmp_path / 'clip_a')]
+    assert 'clip_a has 20 frames, one clip needs 24' in ds.bad_files[str(tmp_path / 'clip_a')]
 
 
 # --------------------------------------------------------- repeated augment
@@ -267,7 +274,7 @@ def test_hybrid_sources_keep_their_own_root_list_and_interval(demo_video_dir, de
              data_prefix=dict(img=str(tmp_path)), pipeline=rawframe_pipeline(4, 4)),
     ]))
     assert isinstance(ds, HybridPretrainDataset) and len(ds) == 6 + 1
-    assert [d.min_frames for d in ds.datasets] == [8, 16]
+    assert [d.min_frames for d in ds.datasets] == [4, 4]  # clip_len of each source
     assert ds.locate(5) == (0, 5) and ds.locate(6) == (1, 0) and ds.locate(-1) == (1, 0)
     with pytest.raises(IndexError):
         ds.locate(7)
@@ -297,7 +304,7 @@ def test_broken_files_are_skipped_warned_counted_and_logged(demo_video_dir, log_
     ds = VideoMAEPretrainDataset(str(demo_video_dir / 'train_list_with_bad.txt'),
                                  video_pipeline(clip_len=8, interval=2),
                                  data_prefix=dict(video=str(demo_video_dir)))
-    assert len(ds) == 10 and ds.min_frames == 16
+    assert len(ds) == 10 and ds.min_frames == 8
     hook = HOOKS.build(dict(type='SkippedVideoCounterHook'))
     assert isinstance(hook, SkippedVideoCounterHook)
     runner = FakeRunner(ds)

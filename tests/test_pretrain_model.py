@@ -470,6 +470,8 @@ def test_pretrain_config(path, tmp_path):
     backbone = model.backbone
     pipeline = cfg.train_dataloader.dataset.pipeline
     sampler = _transform(pipeline, 'SampleFrames')
+    # short videos hold their last frame, as the official loader (see VideoMAEPretrainDataset)
+    assert sampler['out_of_bound_opt'] == 'repeat_last'
     masker = _transform(pipeline, 'VideoMAEMaskGenerator')
     aug = _transform(pipeline, 'RepeatedAugment')['transforms']
     crop = _transform(aug, 'MultiScaleCrop')['input_size']

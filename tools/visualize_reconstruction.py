@@ -92,7 +92,7 @@ def eval_pipeline(cfg: Config, frame_interval: Optional[int] = None) -> List[dic
         dict(type='VideoInit', backends=('decord', 'pyav')),
         dict(type='SampleFrames', clip_len=sampler['clip_len'],
              frame_interval=frame_interval or sampler.get('frame_interval', 1), num_clips=1,
-             test_mode=True),
+             out_of_bound_opt=sampler.get('out_of_bound_opt', 'loop'), test_mode=True),
         dict(type='VideoDecode'),
         dict(type='Resize', scale=(-1, crop)),
         dict(type='CenterCrop', crop_size=crop),

@@ -1,13 +1,18 @@
 """Unlabeled video lists for pretraining, robust to broken files, and hybrids.
 
-Too-short policy: a sample is *too short* when it has fewer frames than one
-clip needs, ``min_frames``. By default (``min_frames='auto'``) that is
-``clip_len * frame_interval`` of the first frame sampler (``SampleFrames``) in
-the dataset's own pipeline, so each source of a hybrid uses its own interval.
-It is checked where the frame count becomes known: by ``VideoInit`` for videos
-(container frame count, via ``results['min_frames']``), by ``VideoDecode`` when
-PyAV runs out of frames early, and by the dataset for raw frames (the listed
-``total_frames``). ``min_frames=0`` turns the check off (SampleFrames then loops).
+Too-short policy: a sample is *too short*, and skipped, when it has fewer
+frames than one clip has, ``min_frames``. By default (``min_frames='auto'``)
+that is ``clip_len`` of the first frame sampler (``SampleFrames``) in the
+dataset's own pipeline. A video with at least ``clip_len`` frames but fewer
+than the clip spans (``clip_len * frame_interval``, e.g. 32 for SSv2 at
+interval 2) is kept, as the official VideoMAE V2 loader keeps it: sampled from
+its start, the clip holds the last frame it reaches (the pretraining configs
+use ``SampleFrames(out_of_bound_opt='repeat_last')``). Set ``min_frames`` to
+``clip_len * frame_interval`` to skip such videos instead. The check runs
+where the frame count becomes known: in ``VideoInit`` for videos (container
+frame count, via ``results['min_frames']``), in ``VideoDecode`` when PyAV runs
+out of frames early, and in the dataset for raw frames (the listed
+``total_frames``). ``min_frames=0`` turns it off.
 """
 import bisect
 import contextlib
@@ -87,8 +92,8 @@ class VideoMAEPretrainDataset(BaseActionDataset):
             sample differently (2 for SSv2-like data, 4 for Kinetics).
             Defaults to None (keep the pipeline's).
         min_frames (int | str): Fewest frames a sample must have; ``'auto'``
-            derives it from the pipeline's ``SampleFrames``, 0 disables the
-            check (see module docstring). Defaults to ``'auto'``.
+            is the ``clip_len`` of the pipeline's ``SampleFrames``, 0 disables
+            the check (see module docstring). Defaults to ``'auto'``.
         max_refetch (int): Consecutive failures allowed before giving up with
             an error. Defaults to 100.
         delimiter (str, optional): Field separator; None splits on any
@@ -128,7 +133,7 @@ class VideoMAEPretrainDataset(BaseActionDataset):
     def _auto_min_frames(pipeline: List[Callable]) -> int:
         for t in pipeline:
             if hasattr(t, 'clip_len') and hasattr(t, 'frame_interval'):
-                return int(t.clip_len * t.frame_interval)
+                return int(t.clip_len)
         return 0
 
     def load_data_list(self) -> List[dict]:

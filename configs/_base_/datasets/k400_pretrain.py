@@ -10,7 +10,10 @@ num_sample = 4  # clips per decoded video (repeated augmentation)
 
 train_pipeline = [
     dict(type='VideoInit', backends=('decord', 'pyav')),
-    dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1),
+    # A video shorter than the clip's span keeps its last frame, as officially
+    # (one with fewer than clip_len frames is skipped, see VideoMAEPretrainDataset).
+    dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1,
+         out_of_bound_opt='repeat_last'),
     dict(type='VideoDecode'),
     dict(
         type='RepeatedAugment',
