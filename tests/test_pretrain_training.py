@@ -140,13 +140,17 @@ def _free_port() -> int:
 
 
 def test_dist_train_two_gloo_processes(demo_video_dir, tmp_path):
+    """Two gloo processes on the list with 4 broken entries: training ends and
+    the logged skip count covers both ranks (every broken entry is drawn once
+    per epoch, on one rank or the other)."""
     cmd = ['bash', str(ROOT / 'tools' / 'dist_train.sh'), str(DEMO_CFG), '2'] + train_cmd(
-        tmp_path, demo_video_dir, epochs=2)[3:]
+        tmp_path, demo_video_dir, ann='train_list_with_bad.txt', epochs=2)[3:]
     proc = run(cmd, env=dict(PORT=str(_free_port()), PYTHON=sys.executable))
     log = proc.stdout + proc.stderr
     assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
     assert 'GPU number: 2' in log  # mmengine's words for the world size, also on CPU
     records = scalars(tmp_path)
-    # 6 videos over 2 ranks, 2 per batch: 2 iterations per epoch
-    assert [r['iter'] for r in records] == [1, 2, 3, 4]
+    # 10 entries over 2 ranks, 2 per batch: 3 iterations per epoch
+    assert [r['iter'] for r in records] == [1, 2, 3, 4, 5, 6]
+    assert records[-1]['skipped_videos'] >= 2 * 4
     assert (tmp_path / 'epoch_2.pth').is_file()

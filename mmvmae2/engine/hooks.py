@@ -1,6 +1,8 @@
 """Training-log accounting of videos skipped by the datasets."""
 from typing import List, Optional
 
+import torch
+from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 
 from mmaction.registry import HOOKS
@@ -26,8 +28,8 @@ class SkippedVideoCounterHook(Hook):
 
     Works with DataLoader workers: the skipped files travel with the samples
     (metainfo ``skipped_videos``). After every iteration the running total of
-    skips (on this rank) goes to ``message_hub`` as ``train/skipped_videos``,
-    so it is printed with the losses; every newly seen file is logged once at
+    skips, summed over all processes, goes to ``message_hub`` as
+    ``train/skipped_videos``, so it is printed with the losses; every newly seen file is logged once at
     INFO level (the dataset already warned, naming the reason, possibly from a
     worker process whose output may not reach the log file).
     Newly seen files are also told to the main-process dataset
@@ -62,4 +64,14 @@ class SkippedVideoCounterHook(Hook):
             dataset = getattr(dataset, 'dataset', None)
             if hasattr(dataset, 'remember_bad'):
                 dataset.remember_bad(new)
-        runner.message_hub.update_scalar('train/skipped_videos', self.total)
+        runner.message_hub.update_scalar('train/skipped_videos', self._all_ranks(self.total))
+
+    @staticmethod
+    def _all_ranks(count: int) -> int:
+        """Sum of ``count`` over all processes (one tiny all-reduce per
+        iteration when distributed; the log is written by rank 0 only)."""
+        if get_world_size() == 1:
+            return count
+        total = torch.tensor([count], dtype=torch.int64)
+        all_reduce(total)  # moves to the backend's device (CUDA for NCCL) and back
+        return int(total.item())
