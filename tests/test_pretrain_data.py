@@ -413,3 +413,36 @@ def test_a_batch_feeds_the_videomae_model(demo_video_dir):
     assert video.shape == (6, 3, 8, 32, 32) and enc.shape == dec.shape == (6, 16)
     losses = model.train_step(batch, OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
     assert torch.isfinite(losses['loss'])
+
+
+def test_official_videomaev2_list_feeds_a_video_and_a_rawframe_source(demo_video_dir, demo_data,
+                                                                       tmp_path):
+    """One official hybrid list (``path 0 -1`` videos, ``folder start total``
+    raw frames) read as it is by two sources, each taking its own lines."""
+    write_rawframes(tmp_path, demo_data)  # clip_a/img_00001.jpg ... img_00020.jpg
+    ann = tmp_path / 'hybrid_official.txt'
+    ann.write_text(f'{demo_video_dir}/video_000.mp4 0 -1\n{tmp_path}/clip_a 1 20\n'
+                   f'{demo_video_dir}/video_001.mp4 0 -1\n')
+    ds = DATASETS.build(dict(type='HybridPretrainDataset', sources=[
+        dict(ann_file=str(ann), list_format='videomaev2', pipeline=video_pipeline(4, 2)),
+        dict(ann_file=str(ann), list_format='videomaev2', data_type='rawframes',
+             pipeline=rawframe_pipeline(4, 2), frame_interval=3)]))
+    assert len(ds) == 3
+    assert [ds[i]['data_samples'].filename for i in range(2)] == [
+        f'{demo_video_dir}/video_000.mp4', f'{demo_video_dir}/video_001.mp4']
+    raw = ds.datasets[1].get_data_info(0)
+    assert raw['frame_dir'] == f'{tmp_path}/clip_a' and raw['total_frames'] == 20
+    assert raw['start_index'] == 1 and raw['label'] == -1  # the line's own start index
+    inds = ds[2]['data_samples'].frame_inds
+    assert inds.min() >= 1 and inds.max() <= 20 and (np.diff(inds) == 3).all()
+    # a list without lines of the dataset's type, and a line in another format
+    videos_only = tmp_path / 'videos_official.txt'
+    videos_only.write_text(f'{demo_video_dir}/video_000.mp4 0 -1\n')
+    with pytest.raises(ValueError, match=r'none of its 1 lines is a raw-frame folder'):
+        VideoMAEPretrainDataset(str(videos_only), [], data_type='rawframes',
+                                list_format='videomaev2')
+    videos_only.write_text('a.mp4 0 -1\nb.mp4 3\n')
+    with pytest.raises(ValueError, match=r'line 2: expected the VideoMAE V2 format'):
+        VideoMAEPretrainDataset(str(videos_only), [], list_format='videomaev2')
+    with pytest.raises(ValueError, match='list_format must be one of'):
+        VideoMAEPretrainDataset(str(videos_only), [], list_format='csv')

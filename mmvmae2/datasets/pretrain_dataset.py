@@ -35,24 +35,69 @@ from .transforms.loading import VideoTooShortError
 
 
 def _parse_list(ann_file: str, data_type: str, delimiter: Optional[str]) -> List[tuple]:
-    """Read ``path [label]`` or ``frame_dir total_frames [label]`` lines."""
+    """Read ``path [label]`` or ``frame_dir total_frames [label]`` lines.
+
+    Returns:
+        list[tuple]: ``(path, total_frames or None, label, start_index or None)``.
+    """
     expected = 'path [label]' if data_type == 'video' else 'frame_dir total_frames [label]'
     num_fields = 1 if data_type == 'video' else 2
     items = []
-    for lineno, line in enumerate(fileio.get_text(ann_file).splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith('#'):
-            continue
-        parts = line.strip().split(delimiter)
+    for lineno, parts in _lines(ann_file, delimiter):
         try:
             if len(parts) not in (num_fields, num_fields + 1):
                 raise ValueError(f'{len(parts)} fields')
             numbers = [int(p) for p in parts[1:]]
         except ValueError as e:
             raise ValueError(f'{ann_file}, line {lineno}: expected "{expected}", '
-                             f'got {line!r} ({e})') from None
+                             f'got {" ".join(parts)!r} ({e})') from None
         label = numbers[num_fields - 1] if len(parts) > num_fields else -1
-        items.append((parts[0], numbers[0] if data_type == 'rawframes' else None, label))
+        items.append((parts[0], numbers[0] if data_type == 'rawframes' else None, label, None))
     return items
+
+
+def _parse_videomaev2_list(ann_file: str, data_type: str,
+                           delimiter: Optional[str]) -> List[tuple]:
+    """Read the official VideoMAE V2 pretraining list: ``path start_index
+    total_frames`` lines, ``total_frames < 0`` for a video file (``path 0 -1``),
+    else a raw-frame folder. Only the lines of ``data_type`` are kept, so one
+    mixed (hybrid) list can feed a video source and a raw-frame source.
+
+    Returns:
+        list[tuple]: ``(path, total_frames or None, -1, start_index or None)``.
+    """
+    items, other = [], 0
+    for lineno, parts in _lines(ann_file, delimiter):
+        try:
+            if len(parts) != 3:
+                raise ValueError(f'{len(parts)} fields')
+            start, total = int(parts[1]), int(parts[2])
+        except ValueError as e:
+            raise ValueError(f'{ann_file}, line {lineno}: expected the VideoMAE V2 format '
+                             f'"path start_index total_frames", got {" ".join(parts)!r} '
+                             f'({e})') from None
+        if (total < 0) != (data_type == 'video'):
+            other += 1
+        elif data_type == 'video':
+            items.append((parts[0], None, -1, None))
+        else:
+            items.append((parts[0], total, -1, start))
+    if not items:
+        kind = ('video (total_frames < 0)' if data_type == 'video' else
+                'raw-frame folder (total_frames >= 0)')
+        raise ValueError(f'{ann_file}: none of its {other} lines is a {kind}, as '
+                         f'data_type={data_type!r} of this dataset needs')
+    return items
+
+
+def _lines(ann_file: str, delimiter: Optional[str]):
+    """``(line number, fields)`` of the non-blank, non-``#`` lines of a list."""
+    for lineno, line in enumerate(fileio.get_text(ann_file).splitlines(), 1):
+        if line.strip() and not line.lstrip().startswith('#'):
+            yield lineno, line.strip().split(delimiter)
+
+
+_LIST_FORMATS = dict(mmaction=_parse_list, videomaev2=_parse_videomaev2_list)
 
 
 @DATASETS.register_module()
@@ -61,8 +106,11 @@ class VideoMAEPretrainDataset(BaseActionDataset):
 
     ``ann_file`` lines are ``path [label]`` for videos (MMAction2
     ``VideoDataset``) or ``frame_dir total_frames [label]`` for raw frames
-    (``RawframeDataset``); a missing label becomes ``-1``. Blank lines and
-    ``#`` comments are ignored; a malformed line raises naming file and line.
+    (``RawframeDataset``); a missing label becomes ``-1``. With
+    ``list_format='videomaev2'`` the official pretraining lists are read as
+    they are (``path start_index total_frames``; ``path 0 -1`` is a video),
+    taking the lines of this dataset's ``data_type``. Blank lines and ``#``
+    comments are ignored; a malformed line raises naming file and line.
 
     A sample whose pipeline raises (missing, corrupt, unreadable, too short
     file) is skipped: one warning per file names it and the reason, and a
@@ -98,6 +146,9 @@ class VideoMAEPretrainDataset(BaseActionDataset):
             an error. Defaults to 100.
         delimiter (str, optional): Field separator; None splits on any
             whitespace. Defaults to None.
+        list_format (str): ``'mmaction'`` or ``'videomaev2'`` (the official
+            lists; raw-frame lines keep their own ``start_index``).
+            Defaults to ``'mmaction'``.
         **kwargs: Passed to :class:`BaseActionDataset` (``test_mode``,
             ``modality``, ``multi_class``, ``num_classes``, ``data_root``...).
     """
@@ -113,10 +164,15 @@ class VideoMAEPretrainDataset(BaseActionDataset):
                  min_frames: Union[int, str] = 'auto',
                  max_refetch: int = 100,
                  delimiter: Optional[str] = None,
+                 list_format: str = 'mmaction',
                  **kwargs) -> None:
         if data_type not in ('video', 'rawframes'):
             raise ValueError(f"data_type must be 'video' or 'rawframes', got {data_type!r}")
+        if list_format not in _LIST_FORMATS:
+            raise ValueError(f'list_format must be one of {tuple(_LIST_FORMATS)}, '
+                             f'got {list_format!r}')
         self.data_type = data_type
+        self.list_format = list_format
         self.filename_tmpl = filename_tmpl
         self.delimiter = delimiter
         self.bad_files = {}  # filename -> reason, per process
@@ -139,18 +195,23 @@ class VideoMAEPretrainDataset(BaseActionDataset):
     def load_data_list(self) -> List[dict]:
         prefix = self.data_prefix.get('img', self.data_prefix.get('video', ''))
         data_list = []
-        for path, total, label in _parse_list(self.ann_file, self.data_type, self.delimiter):
+        parse = _LIST_FORMATS[self.list_format]
+        for path, total, label, start in parse(self.ann_file, self.data_type, self.delimiter):
             path = fileio.join_path(prefix, path) if prefix else path
             if self.data_type == 'video':
                 info = dict(filename=path, label=label)
             else:
                 info = dict(frame_dir=path, total_frames=total, label=label,
                             filename_tmpl=self.filename_tmpl)
+                if start is not None:
+                    info['line_start_index'] = start
             data_list.append(info)
         return data_list
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
+        if 'line_start_index' in info:  # official lists give it per folder
+            info['start_index'] = info.pop('line_start_index')
         info['min_frames'] = self.min_frames
         return info
 

@@ -1,7 +1,10 @@
 # Unlabeled hybrid pretraining data (VideoMAE V2's UnlabeledHybrid is built
 # from Kinetics, Something-Something V2, AVA, WebVid and Instagram clips):
 # several sources, each with its own root, list and sampling interval, one
-# shared pipeline. Add or remove sources freely; lists are `path [label]`.
+# shared pipeline. Add or remove sources freely; lists are `path [label]`, or
+# the official lists as they are with `list_format='videomaev2'` (`path 0 -1`
+# for videos; raw-frame folders `dir start_index total_frames` need a source
+# with `data_type='rawframes'` and a RawFrameDecode pipeline).
 _base_ = ['./k400_pretrain.py']
 
 train_dataloader = dict(
