@@ -24,7 +24,7 @@ test: setup
 	$(PY) -m pytest tests -q
 
 benchmark: setup
-	$(PY) tools/benchmark.py --arch small base --out docs/benchmarks.md
+	$(PY) tools/benchmark.py --arch small base --data --out docs/benchmarks.md
 
 clean:
 	rm -rf $(WORK_DIR) $(DEMO_DIR)
