@@ -59,6 +59,18 @@ def _describe(backend: str, error: Exception) -> str:
     return f'{backend}: {type(error).__name__}: {str(error)[:200]}'
 
 
+def _readers(reader, backend: str, fallbacks: Sequence[str], source: Union[str, bytes],
+             errors: list):
+    """``(backend, reader)`` pairs: the open one, then each fallback that
+    opens (the others add their error to ``errors``)."""
+    yield backend, reader
+    for backend in fallbacks:
+        try:
+            yield backend, _OPENERS[backend](source, 1)[0]
+        except Exception as e:
+            errors.append(_describe(backend, e))
+
+
 @TRANSFORMS.register_module()
 class VideoInit(BaseTransform):
     """Open a video with the first backend that can read it.
@@ -175,12 +187,12 @@ class VideoDecode(BaseTransform):
     def transform(self, results: dict) -> dict:
         reader, backend = results.pop('video_reader'), results['video_backend']
         source = results.pop('video_source', results['filename'])
-        fallbacks = list(results.pop('video_fallbacks', ()))
+        fallbacks = results.pop('video_fallbacks', ())
         filename = results['filename']
         inds = np.asarray(results['frame_inds']).reshape(-1)
         results['frame_inds'] = inds
         errors = []
-        while True:
+        for backend, reader in _readers(reader, backend, fallbacks, source, errors):
             try:
                 imgs = self._decode(reader, backend, inds, filename)
                 break
@@ -188,15 +200,8 @@ class VideoDecode(BaseTransform):
                 raise
             except Exception as e:  # this backend cannot decode the file: try the next one
                 errors.append(_describe(backend, e))
-            reader = None
-            while reader is None and fallbacks:
-                backend = fallbacks.pop(0)
-                try:
-                    reader = _OPENERS[backend](source, 1)[0]
-                except Exception as e:
-                    errors.append(_describe(backend, e))
-            if reader is None:
-                raise VideoReadError(f'cannot decode {filename} ({"; ".join(errors)})')
+        else:
+            raise VideoReadError(f'cannot decode {filename} ({"; ".join(errors)})')
         results['video_backend'] = backend
         results['original_shape'] = results['img_shape'] = imgs[0].shape[:2]
         results['imgs'] = imgs
