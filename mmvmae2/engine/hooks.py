@@ -29,9 +29,10 @@ class SkippedVideoCounterHook(Hook):
     Works with DataLoader workers: the skipped files travel with the samples
     (metainfo ``skipped_videos``). After every iteration the running total of
     skips, summed over all processes, goes to ``message_hub`` as
-    ``train/skipped_videos``, so it is printed with the losses; every newly seen file is logged once at
-    INFO level (the dataset already warned, naming the reason, possibly from a
-    worker process whose output may not reach the log file).
+    ``train/skipped_videos``, so it is printed with the losses; every newly
+    seen file is logged once at INFO level (the dataset already warned, naming
+    the reason, possibly from a worker process whose output may not reach the
+    log file).
     Newly seen files are also told to the main-process dataset
     (``remember_bad``), so workers started later skip them without a new
     warning or decode attempt.
