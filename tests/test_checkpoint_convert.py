@@ -20,8 +20,10 @@ from mmvmae2.models.checkpoint_convert import (CheckpointLoadError, convert_stat
                                                detect_layout, load_checkpoint_file)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-REF = os.environ.get('VIDEOMAE_REF', str(Path(__file__).resolve().parents[1].parent / 'shared' /
-                                       'reference' / 'videomaev2_tiny_ref.pt'))
+REF = os.environ.get(
+    'VIDEOMAE_REF',
+    str(Path(__file__).resolve().parents[1].parent / 'shared' / 'reference' /
+        'videomaev2_tiny_ref.pt'))
 TINY = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=192)
 DEC_DIMS, PATCH_DIMS = 24, 2 * 16 * 16 * 3
 

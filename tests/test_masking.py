@@ -128,8 +128,8 @@ def test_invalid_grid_raises(grid):
 
 
 # ------------------------------------------------------------- other decoders
-@pytest.mark.parametrize('t, ratio, dropped', [(8, 0.5, 4), (8, 0.75, 6), (8, 0.25, 2),
-                                                (5, 0.5, 2), (8, 0.0, 0)])
+@pytest.mark.parametrize('t, ratio, dropped',
+                         [(8, 0.5, 4), (8, 0.75, 6), (8, 0.25, 2), (5, 0.5, 2), (8, 0.0, 0)])
 def test_frame_decoder_drops_whole_evenly_spaced_slices(t, ratio, dropped):
     grid = (t, 7, 7)
     for start in range(t):

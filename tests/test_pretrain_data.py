@@ -230,8 +230,8 @@ def test_repeated_augment_crops_the_same_frames(demo_video_dir):
     random.seed(3)
     pipeline = video_pipeline(clip_len=8, interval=2, repeats=6)
     pipeline[3]['stack_keys'] = ('encoder_mask', 'decoder_mask', 'bbox')
-    pipeline[-1] = dict(type='PackVideoMAEInputs', meta_keys=('filename', 'frame_inds', 'bbox',
-                                                             'skipped_videos'))
+    pipeline[-1] = dict(type='PackVideoMAEInputs',
+                        meta_keys=('filename', 'frame_inds', 'bbox', 'skipped_videos'))
     ds = VideoMAEPretrainDataset(str(demo_video_dir / 'train_list.txt'), pipeline,
                                  data_prefix=dict(video=str(demo_video_dir)))
     out = ds[2]
@@ -415,8 +415,8 @@ def test_a_batch_feeds_the_videomae_model(demo_video_dir):
     assert torch.isfinite(losses['loss'])
 
 
-def test_official_videomaev2_list_feeds_a_video_and_a_rawframe_source(demo_video_dir, demo_data,
-                                                                       tmp_path):
+def test_official_videomaev2_list_feeds_a_video_and_a_rawframe_source(
+        demo_video_dir, demo_data, tmp_path):
     """One official hybrid list (``path 0 -1`` videos, ``folder start total``
     raw frames) read as it is by two sources, each taking its own lines."""
     write_rawframes(tmp_path, demo_data)  # clip_a/img_00001.jpg ... img_00020.jpg

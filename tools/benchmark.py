@@ -37,8 +37,8 @@ import torch  # noqa: E402
 
 import mmvmae2  # noqa: E402,F401
 from mmaction.registry import MODELS  # noqa: E402
-from mmvmae2.datasets.transforms.masking import (no_decoder_mask, random_mask,  # noqa: E402
-                                                  running_cell_mask, tube_mask)
+from mmvmae2.datasets.transforms.masking import (  # noqa: E402
+    no_decoder_mask, random_mask, running_cell_mask, tube_mask)
 
 
 def build_model(arch, frames, size, mode):

@@ -14,4 +14,3 @@ train_pipeline = _base_.train_pipeline
 assert train_pipeline[-2]['type'] == 'VideoMAEMaskGenerator'
 train_pipeline[-2]['patch_size'] = 14
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-
