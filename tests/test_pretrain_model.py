@@ -15,6 +15,7 @@ from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from mmvmae2.engine.geometry_check import blank_sample, check_geometry
 from mmvmae2.datasets.transforms.masking import (no_decoder_mask, random_mask,
                                                  running_cell_mask, tube_mask)
 from mmvmae2.models.heads.videomae_head import (VideoMAEPretrainHead, normalize_patches,
@@ -441,20 +442,6 @@ def _effective_intervals(cfg, tmp_path):
     return dataset, intervals
 
 
-def _run_pipeline_after_decode(dataset, clip_len):
-    """Run the built pipeline from after VideoDecode on stand-in frames."""
-    sub = getattr(dataset, 'datasets', [dataset])[0]
-    transforms = sub.pipeline.transforms
-    start = [type(t).__name__ for t in transforms].index('VideoDecode') + 1
-    frames = [np.full((96, 128, 3), i, np.uint8) for i in range(clip_len)]
-    results = dict(imgs=frames, img_shape=(96, 128), original_shape=(96, 128), num_clips=1,
-                   clip_len=clip_len, modality='RGB', frame_inds=np.arange(clip_len))
-    for t in transforms[start:]:
-        if type(t).__name__ != 'PackVideoMAEInputs':
-            results = t(results)
-    return results
-
-
 @pytest.mark.parametrize('path', PRETRAIN_CONFIGS, ids=lambda p: p.stem)
 def test_pretrain_config(path, tmp_path):
     cfg = Config.fromfile(str(path))
@@ -493,9 +480,15 @@ def test_pretrain_config(path, tmp_path):
         assert intervals == {'main': 4} and '16x4x1' in name
     else:
         assert demo and intervals == {'main': 2}
-    results = _run_pipeline_after_decode(dataset, sampler['clip_len'])
+    # The pipeline after decoding, on blank frames (what VideoMAEGeometryCheckHook runs
+    # before training): clips and masks of the backbone's grid, for every source.
+    for sub in getattr(dataset, 'datasets', [dataset]):
+        check_geometry(sub.pipeline, backbone, name)
+    sample = blank_sample(getattr(dataset, 'datasets', [dataset])[0].pipeline)
     num_sample = cfg.train_pipeline[3]['num_repeats']
-    assert results['imgs'].shape == (num_sample, 3, sampler['clip_len'], crop, crop)
+    assert sample['inputs'].shape == (num_sample, 3, sampler['clip_len'], crop, crop)
+    results = dict(encoder_mask=sample['data_samples'].encoder_mask,
+                   decoder_mask=sample['data_samples'].decoder_mask)
     assert results['encoder_mask'].shape == (num_sample, backbone.num_patches)
     assert results['decoder_mask'].shape == (num_sample, backbone.num_patches)
 
@@ -528,10 +521,11 @@ def test_pretrain_config(path, tmp_path):
         assert masker['encoder_ratio'] == 0.9 and masker['decoder_ratio'] == 0.5
         assert model.head.norm_pix == 'per_channel'
 
-    if demo:  # the demo model trains on its own pipeline's output
-        packed = _transform(pipeline, 'PackVideoMAEInputs')
-        pack = TRANSFORMS.build(packed)
-        batch = pseudo_collate([pack(copy.deepcopy(results)), pack(copy.deepcopy(results))])
+    if demo:  # the demo model trains on its own pipeline's output (noise as the frames)
+        generator = torch.Generator().manual_seed(0)
+        sample['inputs'] = torch.randint(0, 256, sample['inputs'].shape, dtype=torch.uint8,
+                                         generator=generator)
+        batch = pseudo_collate([sample, copy.deepcopy(sample)])
         data = model.data_preprocessor(batch, training=True)
         losses = model(**data, mode='loss')
         assert torch.isfinite(losses['loss']) and 0.5 < losses['loss'].item() < 5

@@ -154,3 +154,16 @@ def test_dist_train_two_gloo_processes(demo_video_dir, tmp_path):
     assert [r['iter'] for r in records] == [1, 2, 3, 4, 5, 6]
     assert records[-1]['skipped_videos'] >= 2 * 4
     assert (tmp_path / 'epoch_2.pth').is_file()
+
+
+def test_data_and_model_disagreeing_on_the_token_grid_fail_before_training(demo_video_dir,
+                                                                           tmp_path):
+    """VideoMAEGeometryCheckHook: a backbone for 48 x 48 inputs with the demo's
+    64 x 64 crops stops before the first iteration, naming both sides."""
+    proc = run(train_cmd(tmp_path, demo_video_dir, options=('model.backbone.img_size=48', )),
+               check=False)
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert 'train_list.txt: the training pipeline makes clips of 8 frames of 64x64 pixels' in err
+    assert 'a 4x8x8 token grid' in err and 'has a 4x6x6 grid of 144 tokens' in err
+    assert not scalars(tmp_path)  # not a single iteration ran
