@@ -482,9 +482,10 @@ def test_pretrain_config(path, tmp_path):
         assert demo and intervals == {'main': 2}
     # The pipeline after decoding, on blank frames (what VideoMAEGeometryCheckHook runs
     # before training): clips and masks of the backbone's grid, for every source.
-    for sub in getattr(dataset, 'datasets', [dataset]):
-        check_geometry(sub.pipeline, backbone, name)
-    sample = blank_sample(getattr(dataset, 'datasets', [dataset])[0].pipeline)
+    samples = [blank_sample(sub.pipeline) for sub in getattr(dataset, 'datasets', [dataset])]
+    for sample in samples:
+        check_geometry(sample, backbone, name)
+    sample = samples[0]
     num_sample = cfg.train_pipeline[3]['num_repeats']
     assert sample['inputs'].shape == (num_sample, 3, sampler['clip_len'], crop, crop)
     results = dict(encoder_mask=sample['data_samples'].encoder_mask,

@@ -19,7 +19,7 @@ GREY, CELL, PAD, LABEL_W, HEADER = 128, 160, 4, 150, 24  # compose_figure's layo
 
 
 @pytest.fixture(scope='module')
-def tool(demo_data):
+def tool():
     from conftest import _load_tool
     return _load_tool('visualize_reconstruction')
 

@@ -142,20 +142,17 @@ def bench_data(args):
     """Time per clip of the real pretraining pipeline with 1 and ``num_sample``
     clips per decoded video; returns ``(header, markdown table)``."""
     import copy
-    import importlib.util
     import tempfile
 
+    from make_demo_data import render_video, write_video  # tools/, this script's folder
     from mmengine.config import Config
     from mmengine.dataset import Compose
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     cfg = Config.fromfile(osp.join(root, 'configs/_base_/datasets/k400_pretrain.py'))
-    spec = importlib.util.spec_from_file_location('demo', osp.join(root, 'tools/make_demo_data.py'))
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    tmp = tempfile.mkdtemp()
-    videos = [demo.write_video(osp.join(tmp, f'{i}.mp4'), demo.render_video(i, 240, 256))
+    tmp = tempfile.TemporaryDirectory()
+    videos = [write_video(osp.join(tmp.name, f'{i}.mp4'), render_video(i, 240, 256))
               for i in range(3)]
     variants = {}
     for repeats in (1, cfg.num_sample):
@@ -179,6 +176,7 @@ def bench_data(args):
     for repeats in variants:
         med = statistics.median(times[repeats])
         lines.append(f'| {repeats} | {1e3 * med:.1f} | {1 / med:.1f} | {base / med:.2f}x |')
+    tmp.cleanup()
     header = (f'Data pipeline (k400_pretrain: decord, 16 frames at interval 4, multi-scale '
               f'crop to 224, masks, packing) on 256 x 256 x 240-frame H.264 videos, one '
               f'process, {platform.processor() or platform.machine()}, {args.repeats} '
@@ -203,15 +201,10 @@ def main():
         torch.set_num_threads(args.threads)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     sections = []
-    for arch in args.arch:
-        header, table = bench_arch(arch, args, device)
-        print(header)
-        print(table)
-        sections.append(f'{header}\n\n{table}\n')
-    if args.data:
-        header, table = bench_data(args)
-        print(header)
-        print(table)
+    benches = [lambda arch=arch: bench_arch(arch, args, device) for arch in args.arch]
+    for bench in benches + ([lambda: bench_data(args)] if args.data else []):
+        header, table = bench()
+        print(f'{header}\n{table}')
         sections.append(f'{header}\n\n{table}\n')
     command = 'python tools/benchmark.py ' + ' '.join(sys.argv[1:])
     if args.out:

@@ -187,10 +187,8 @@ class VideoMAEPretrainDataset(BaseActionDataset):
 
     @staticmethod
     def _auto_min_frames(pipeline: List[Callable]) -> int:
-        for t in pipeline:
-            if hasattr(t, 'clip_len') and hasattr(t, 'frame_interval'):
-                return int(t.clip_len)
-        return 0
+        i = frame_sampler_index(pipeline)
+        return 0 if i is None else int(pipeline[i].clip_len)
 
     def load_data_list(self) -> List[dict]:
         prefix = self.data_prefix.get('img', self.data_prefix.get('video', ''))
@@ -302,13 +300,20 @@ def _set_frame_interval(pipeline: List[Callable], interval: int, ann_file: str) 
     if int(interval) < 1:
         raise ValueError(f'{ann_file}: frame_interval must be >= 1, got {interval}')
     pipeline = list(pipeline)
-    for i, t in enumerate(pipeline):
-        if hasattr(t, 'clip_len') and hasattr(t, 'frame_interval'):
-            pipeline[i] = copy.copy(t)  # built transforms may be shared
-            pipeline[i].frame_interval = int(interval)
-            return pipeline
-    raise ValueError(f'{ann_file}: frame_interval={interval} given but the pipeline has no '
-                     'frame sampler (e.g. SampleFrames) to apply it to')
+    i = frame_sampler_index(pipeline)
+    if i is None:
+        raise ValueError(f'{ann_file}: frame_interval={interval} given but the pipeline has no '
+                         'frame sampler (e.g. SampleFrames) to apply it to')
+    pipeline[i] = copy.copy(pipeline[i])  # built transforms may be shared
+    pipeline[i].frame_interval = int(interval)
+    return pipeline
+
+
+def frame_sampler_index(pipeline: Sequence[Callable]) -> Optional[int]:
+    """Index of the first frame sampler (a transform with ``clip_len`` and
+    ``frame_interval``, e.g. ``SampleFrames``) of a built pipeline, or None."""
+    return next((i for i, t in enumerate(pipeline)
+                 if hasattr(t, 'clip_len') and hasattr(t, 'frame_interval')), None)
 
 
 def _attach_skipped(data, skipped: List[str]):

@@ -17,7 +17,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
-from mmvmae2.datasets.pretrain_dataset import seeded
+from mmvmae2.datasets.pretrain_dataset import frame_sampler_index, seeded
 
 
 def _transforms(pipeline) -> list:
@@ -39,7 +39,7 @@ def blank_sample(pipeline, frame_hw: Tuple[int, int] = (240, 320)) -> dict:
         ``data_samples`` with the masks ``(S, N)``.
     """
     transforms = _transforms(pipeline)
-    sampler = next(t for t in transforms if hasattr(t, 'clip_len'))
+    sampler = transforms[frame_sampler_index(transforms)]
     decode = max(i for i, t in enumerate(transforms) if type(t).__name__.endswith('Decode'))
     clip_len = int(sampler.clip_len)
     results = dict(imgs=[np.zeros(frame_hw + (3, ), np.uint8)] * clip_len, img_shape=frame_hw,
@@ -52,10 +52,10 @@ def blank_sample(pipeline, frame_hw: Tuple[int, int] = (240, 320)) -> dict:
     return results
 
 
-def check_geometry(pipeline, backbone, name: str) -> None:
-    """Raise ``ValueError`` if ``pipeline`` makes clips or masks that do not
-    fit ``backbone``'s token grid."""
-    sample = blank_sample(pipeline)
+def check_geometry(sample: dict, backbone, name: str) -> None:
+    """Raise ``ValueError`` if a packed ``sample`` of a training pipeline (see
+    :func:`blank_sample`) has clips or masks that do not fit ``backbone``'s
+    token grid."""
     T, H, W = sample['inputs'].shape[-3:]
     mask = sample['data_samples'].encoder_mask
     tub, (ph, pw) = backbone.tubelet_size, backbone.patch_size
@@ -87,9 +87,9 @@ class VideoMAEGeometryCheckHook(Hook):
             return
         for name, ds in _sources(runner.train_loop.dataloader.dataset):
             try:
-                blank_sample(ds.pipeline)
+                sample = blank_sample(ds.pipeline)
             except Exception as e:  # a custom pipeline: leave it to the first iteration
                 warnings.warn(f'{name}: cannot check the pipeline geometry on blank frames '
                               f'({type(e).__name__}: {e})')
                 continue
-            check_geometry(ds.pipeline, backbone, name)
+            check_geometry(sample, backbone, name)
