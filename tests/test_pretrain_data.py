@@ -16,10 +16,10 @@ from torch.utils.data import DataLoader
 
 import mmvmae2  # noqa: F401  (registers everything)
 from mmaction.registry import DATASETS, HOOKS, TRANSFORMS
-from mmvmae2.datasets import HybridPretrainDataset, VideoMAEPretrainDataset
+from mmvmae2.datasets import VideoMAEHybridPretrainDataset, VideoMAEPretrainDataset
 from mmvmae2.datasets.transforms import loading
 from mmvmae2.datasets.transforms.loading import VideoReadError, VideoTooShortError
-from mmvmae2.engine import SkippedVideoCounterHook
+from mmvmae2.engine import VideoMAESkippedVideoHook
 
 BAD = {'corrupt.mp4', 'truncated.mp4', 'short.mp4', 'missing.mp4'}
 
@@ -42,11 +42,11 @@ class FakeMasks:
 
 def video_pipeline(clip_len=8, interval=2, repeats=2, size=32, backends=('decord', 'pyav')):
     return [
-        dict(type='VideoInit', backends=backends),
+        dict(type='VideoMAEInit', backends=backends),
         dict(type='SampleFrames', clip_len=clip_len, frame_interval=interval, num_clips=1,
              out_of_bound_opt='repeat_last'),  # as the pretraining configs
-        dict(type='VideoDecode'),
-        dict(type='RepeatedAugment', num_repeats=repeats, transforms=[
+        dict(type='VideoMAEDecode'),
+        dict(type='VideoMAERepeatedAugment', num_repeats=repeats, transforms=[
             dict(type='MultiScaleCrop', input_size=size, scales=(1, .875, .75, .66),
                  random_crop=False, max_wh_scale_gap=1),
             dict(type='Resize', scale=(size, size), keep_ratio=False),
@@ -58,11 +58,11 @@ def video_pipeline(clip_len=8, interval=2, repeats=2, size=32, backends=('decord
 
 
 def decode_all(path, backend):
-    results = TRANSFORMS.build(dict(type='VideoInit', backends=(backend, )))(
+    results = TRANSFORMS.build(dict(type='VideoMAEInit', backends=(backend, )))(
         dict(filename=str(path)))
     assert results['video_backend'] == backend
     results['frame_inds'] = np.arange(results['total_frames'])
-    return np.stack(TRANSFORMS.build(dict(type='VideoDecode'))(results)['imgs'])
+    return np.stack(TRANSFORMS.build(dict(type='VideoMAEDecode'))(results)['imgs'])
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_pyav_fallback_and_clear_errors(demo_video_dir, monkeypatch):
         raise RuntimeError('decord cannot read this')
 
     monkeypatch.setitem(loading._OPENERS, 'decord', broken_decord)
-    init = TRANSFORMS.build(dict(type='VideoInit'))
+    init = TRANSFORMS.build(dict(type='VideoMAEInit'))
     results = init(dict(filename=str(demo_video_dir / 'video_000.mp4')))
     assert results['video_backend'] == 'pyav' and results['total_frames'] == 32
     monkeypatch.undo()
@@ -119,13 +119,13 @@ def test_pyav_fallback_and_clear_errors(demo_video_dir, monkeypatch):
     with pytest.raises(VideoTooShortError, match='short.mp4 has 4 frames, one clip needs 16'):
         init(dict(filename=str(demo_video_dir / 'short.mp4'), min_frames=16))
     # PyAV notices a video ending before the sampled frames
-    results = TRANSFORMS.build(dict(type='VideoInit', backends='pyav'))(
+    results = TRANSFORMS.build(dict(type='VideoMAEInit', backends='pyav'))(
         dict(filename=str(demo_video_dir / 'short.mp4')))
     results['frame_inds'] = np.array([0, 2, 9])
     with pytest.raises(VideoTooShortError, match='short.mp4'):
-        TRANSFORMS.build(dict(type='VideoDecode'))(results)
+        TRANSFORMS.build(dict(type='VideoMAEDecode'))(results)
     with pytest.raises(ValueError, match='backends'):
-        TRANSFORMS.build(dict(type='VideoInit', backends=('opencv', )))
+        TRANSFORMS.build(dict(type='VideoMAEInit', backends=('opencv', )))
 
 
 def test_pyav_decodes_what_decord_opens_but_cannot_decode(demo_data, tmp_path, monkeypatch):
@@ -134,10 +134,10 @@ def test_pyav_decodes_what_decord_opens_but_cannot_decode(demo_data, tmp_path, m
     skipped. A file no backend decodes raises naming every backend's error."""
     frames = np.ascontiguousarray(demo_data.render_video(seed=3, num_frames=20, size=96)[:, :, :72])
     path = demo_data.write_video(str(tmp_path / 'w72.mp4'), frames)
-    results = TRANSFORMS.build(dict(type='VideoInit'))(dict(filename=path))
+    results = TRANSFORMS.build(dict(type='VideoMAEInit'))(dict(filename=path))
     assert results['video_backend'] == 'decord'  # opened by decord...
     results['frame_inds'] = np.array([0, 7, 19])
-    decoded = TRANSFORMS.build(dict(type='VideoDecode'))(results)
+    decoded = TRANSFORMS.build(dict(type='VideoMAEDecode'))(results)
     assert decoded['video_backend'] == 'pyav'  # ...decoded by PyAV
     assert decoded['img_shape'] == (96, 72) and len(decoded['imgs']) == 3
     assert np.abs(np.stack(decoded['imgs']).astype(float) - frames[[0, 7, 19]]).mean() < 4
@@ -147,11 +147,11 @@ def test_pyav_decodes_what_decord_opens_but_cannot_decode(demo_data, tmp_path, m
         raise RuntimeError('pyav is broken too')
 
     monkeypatch.setitem(loading._OPENERS, 'pyav', failing_pyav)
-    results = TRANSFORMS.build(dict(type='VideoInit'))(dict(filename=path))
+    results = TRANSFORMS.build(dict(type='VideoMAEInit'))(dict(filename=path))
     results['frame_inds'] = np.array([0])
     with pytest.raises(VideoReadError,
                        match=r'cannot decode .*w72.mp4 \(decord: .*; pyav: RuntimeError: pyav is'):
-        TRANSFORMS.build(dict(type='VideoDecode'))(results)
+        TRANSFORMS.build(dict(type='VideoMAEDecode'))(results)
 
 
 # ---------------------------------------------------------------------- lists
@@ -250,7 +250,7 @@ def test_repeated_augment_crops_the_same_frames(demo_video_dir):
         expected = np.stack([mmcv.imresize(f[y1:y2, x1:x2], (32, 32)) for f in frames])
         np.testing.assert_array_equal(clip.transpose(1, 2, 3, 0), expected)
     assert sample.skipped_videos == []
-    assert 'RepeatedAugment(num_repeats=6' in repr(ds.pipeline)
+    assert 'VideoMAERepeatedAugment(num_repeats=6' in repr(ds.pipeline)
 
 
 def test_pack_without_repeats_and_masks():
@@ -267,13 +267,13 @@ def test_pack_without_repeats_and_masks():
 def test_hybrid_sources_keep_their_own_root_list_and_interval(demo_video_dir, demo_data,
                                                               tmp_path):
     ann, _ = write_rawframes(tmp_path, demo_data)
-    ds = DATASETS.build(dict(type='HybridPretrainDataset', sources=[
+    ds = DATASETS.build(dict(type='VideoMAEHybridPretrainDataset', sources=[
         dict(ann_file=str(demo_video_dir / 'train_list.txt'),
              data_prefix=dict(video=str(demo_video_dir)), pipeline=video_pipeline(4, 2)),
         dict(type='VideoMAEPretrainDataset', ann_file=str(ann), data_type='rawframes',
              data_prefix=dict(img=str(tmp_path)), pipeline=rawframe_pipeline(4, 4)),
     ]))
-    assert isinstance(ds, HybridPretrainDataset) and len(ds) == 6 + 1
+    assert isinstance(ds, VideoMAEHybridPretrainDataset) and len(ds) == 6 + 1
     assert [d.min_frames for d in ds.datasets] == [4, 4]  # clip_len of each source
     assert ds.locate(5) == (0, 5) and ds.locate(6) == (1, 0) and ds.locate(-1) == (1, 0)
     with pytest.raises(IndexError):
@@ -287,7 +287,7 @@ def test_hybrid_sources_keep_their_own_root_list_and_interval(demo_video_dir, de
 
 # --------------------------------------------------------------- robustness
 class FakeRunner:
-    """What SkippedVideoCounterHook touches on a runner."""
+    """What VideoMAESkippedVideoHook touches on a runner."""
 
     def __init__(self, dataset):
         self.message_hub = MessageHub.get_instance(f'skip_test_{random.random()}')
@@ -305,8 +305,8 @@ def test_broken_files_are_skipped_warned_counted_and_logged(demo_video_dir, log_
                                  video_pipeline(clip_len=8, interval=2),
                                  data_prefix=dict(video=str(demo_video_dir)))
     assert len(ds) == 10 and ds.min_frames == 8
-    hook = HOOKS.build(dict(type='SkippedVideoCounterHook'))
-    assert isinstance(hook, SkippedVideoCounterHook)
+    hook = HOOKS.build(dict(type='VideoMAESkippedVideoHook'))
+    assert isinstance(hook, VideoMAESkippedVideoHook)
     runner = FakeRunner(ds)
     loader = DataLoader(ds, batch_size=3, shuffle=True, num_workers=num_workers,
                         collate_fn=pseudo_collate)
@@ -379,7 +379,7 @@ def test_skipped_count_reaches_the_training_log(demo_video_dir, tmp_path):
         train_cfg=dict(by_epoch=True, max_epochs=1),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1), checkpoint=None),
-        custom_hooks=[dict(type='SkippedVideoCounterHook')], default_scope='mmaction')
+        custom_hooks=[dict(type='VideoMAESkippedVideoHook')], default_scope='mmaction')
     runner.train()
     total = runner.message_hub.get_scalar('train/skipped_videos').current()
     assert total >= 4
@@ -423,7 +423,7 @@ def test_official_videomaev2_list_feeds_a_video_and_a_rawframe_source(
     ann = tmp_path / 'hybrid_official.txt'
     ann.write_text(f'{demo_video_dir}/video_000.mp4 0 -1\n{tmp_path}/clip_a 1 20\n'
                    f'{demo_video_dir}/video_001.mp4 0 -1\n')
-    ds = DATASETS.build(dict(type='HybridPretrainDataset', sources=[
+    ds = DATASETS.build(dict(type='VideoMAEHybridPretrainDataset', sources=[
         dict(ann_file=str(ann), list_format='videomaev2', pipeline=video_pipeline(4, 2)),
         dict(ann_file=str(ann), list_format='videomaev2', data_type='rawframes',
              pipeline=rawframe_pipeline(4, 2), frame_interval=3)]))

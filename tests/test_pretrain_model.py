@@ -460,7 +460,7 @@ def test_pretrain_config(path, tmp_path):
     # short videos hold their last frame, as the official loader (see VideoMAEPretrainDataset)
     assert sampler['out_of_bound_opt'] == 'repeat_last'
     masker = _transform(pipeline, 'VideoMAEMaskGenerator')
-    aug = _transform(pipeline, 'RepeatedAugment')['transforms']
+    aug = _transform(pipeline, 'VideoMAERepeatedAugment')['transforms']
     crop = _transform(aug, 'MultiScaleCrop')['input_size']
     assert _transform(aug, 'Resize')['scale'] == (crop, crop)
     assert masker['patch_size'] == backbone.patch_size[0] == backbone.patch_size[1]

@@ -105,7 +105,7 @@ def test_interrupted_run_resumes_to_identical_weights(demo_video_dir, tmp_path):
     killing_cfg.write_text(
         f'_base_ = [{str(DEMO_CFG)!r}]\n'
         "custom_imports = dict(imports=['mmvmae2', 'interrupt_hook'])\n"
-        "custom_hooks = [dict(type='SkippedVideoCounterHook'),\n"
+        "custom_hooks = [dict(type='VideoMAESkippedVideoHook'),\n"
         "                dict(type='InterruptTrainingHook', at_iter=10)]\n")
     checkpointing = {
         'epoch': ((), 'epoch_3.pth', 'resumed epoch: 3, iter: 9'),

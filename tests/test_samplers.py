@@ -1,4 +1,4 @@
-"""SeededSampler (per-sample seeds) and the mid-epoch resume it enables."""
+"""VideoMAESeededSampler (per-sample seeds) and the mid-epoch resume it enables."""
 import warnings
 
 import pytest
@@ -7,11 +7,11 @@ from torch.utils.data import DataLoader
 
 import mmvmae2  # noqa: F401
 from mmaction.registry import DATA_SAMPLERS, LOOPS
-from mmvmae2.datasets.samplers import SeededIndex, SeededSampler, sample_seed
-from mmvmae2.engine import ResumableEpochBasedTrainLoop
+from mmvmae2.datasets.samplers import SeededIndex, VideoMAESeededSampler, sample_seed
+from mmvmae2.engine import VideoMAEResumableTrainLoop
 
 
-def make_sampler(monkeypatch, n=12, rank=0, world_size=1, seed=3, cls=SeededSampler, **kw):
+def make_sampler(monkeypatch, n=12, rank=0, world_size=1, seed=3, cls=VideoMAESeededSampler, **kw):
     monkeypatch.setattr('mmengine.dataset.sampler.get_dist_info', lambda: (rank, world_size))
     return cls(list(range(n)), seed=seed, **kw)
 
@@ -54,11 +54,11 @@ def test_seeded_index_survives_pickling():
 
 
 def test_registered():
-    assert DATA_SAMPLERS.get('SeededSampler') is SeededSampler
-    assert LOOPS.get('ResumableEpochBasedTrainLoop') is ResumableEpochBasedTrainLoop
+    assert DATA_SAMPLERS.get('VideoMAESeededSampler') is VideoMAESeededSampler
+    assert LOOPS.get('VideoMAEResumableTrainLoop') is VideoMAEResumableTrainLoop
 
 
-@pytest.mark.parametrize('cls', [SeededSampler, DefaultSampler])
+@pytest.mark.parametrize('cls', [VideoMAESeededSampler, DefaultSampler])
 def test_loop_serves_the_batches_after_a_mid_epoch_checkpoint(monkeypatch, cls):
     """The batches the resumed epoch still has to train: skipped by the
     sampler when it can, else loaded and discarded with a warning."""
@@ -66,7 +66,7 @@ def test_loop_serves_the_batches_after_a_mid_epoch_checkpoint(monkeypatch, cls):
     loader = DataLoader(list(range(10)), batch_size=3, sampler=sampler,
                         collate_fn=lambda b: [int(i) for i in b])
     whole = list(loader)
-    loop = ResumableEpochBasedTrainLoop.__new__(ResumableEpochBasedTrainLoop)
+    loop = VideoMAEResumableTrainLoop.__new__(VideoMAEResumableTrainLoop)
     loop.dataloader = loader
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
@@ -78,7 +78,7 @@ def test_loop_serves_the_batches_after_a_mid_epoch_checkpoint(monkeypatch, cls):
 
 
 def test_loop_refuses_a_checkpoint_from_another_epoch_length(monkeypatch):
-    loop = ResumableEpochBasedTrainLoop.__new__(ResumableEpochBasedTrainLoop)
+    loop = VideoMAEResumableTrainLoop.__new__(VideoMAEResumableTrainLoop)
     loop.dataloader = DataLoader(list(range(10)), batch_size=3,
                                  sampler=make_sampler(monkeypatch, n=10))
     loop._epoch, loop._iter = 1, 9  # 4 batches per epoch now: epoch 2 ended at iteration 8

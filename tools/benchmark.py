@@ -157,7 +157,7 @@ def bench_data(args):
     variants = {}
     for repeats in (1, cfg.num_sample):
         pipeline = copy.deepcopy(cfg.train_pipeline)
-        pipeline[3]['num_repeats'] = repeats  # RepeatedAugment
+        pipeline[3]['num_repeats'] = repeats  # VideoMAERepeatedAugment
         variants[repeats] = Compose(pipeline)
     times = {r: [] for r in variants}
     for round_ in range(args.repeats + 1):  # round 0 warms up (file cache, decoders)

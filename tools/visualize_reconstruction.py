@@ -89,11 +89,11 @@ def eval_pipeline(cfg: Config, frame_interval: Optional[int] = None) -> List[dic
     crop = backbone.get('img_size', 224)
     crop = crop if isinstance(crop, int) else crop[0]
     return [
-        dict(type='VideoInit', backends=('decord', 'pyav')),
+        dict(type='VideoMAEInit', backends=('decord', 'pyav')),
         dict(type='SampleFrames', clip_len=sampler['clip_len'],
              frame_interval=frame_interval or sampler.get('frame_interval', 1), num_clips=1,
              out_of_bound_opt=sampler.get('out_of_bound_opt', 'loop'), test_mode=True),
-        dict(type='VideoDecode'),
+        dict(type='VideoMAEDecode'),
         dict(type='Resize', scale=(-1, crop)),
         dict(type='CenterCrop', crop_size=crop),
         dict(type='FormatShape', input_format='NCTHW'),

@@ -4,4 +4,4 @@
 _base_ = ['./default_runtime.py']
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=20, max_keep_ckpts=3, save_last=True))
-custom_hooks = [dict(type='VideoMAEGeometryCheckHook'), dict(type='SkippedVideoCounterHook')]
+custom_hooks = [dict(type='VideoMAEGeometryCheckHook'), dict(type='VideoMAESkippedVideoHook')]

@@ -1,5 +1,8 @@
-from .pretrain_dataset import HybridPretrainDataset, VideoMAEPretrainDataset
-from .samplers import SeededIndex, SeededSampler
+from .pretrain_dataset import VideoMAEHybridPretrainDataset, VideoMAEPretrainDataset
+from .samplers import SeededIndex, VideoMAESeededSampler
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['HybridPretrainDataset', 'VideoMAEPretrainDataset', 'SeededIndex', 'SeededSampler']
+__all__ = [
+    'VideoMAEHybridPretrainDataset', 'VideoMAEPretrainDataset', 'SeededIndex',
+    'VideoMAESeededSampler'
+]

@@ -9,8 +9,8 @@ interval 2) is kept, as the official VideoMAE V2 loader keeps it: sampled from
 its start, the clip holds the last frame it reaches (the pretraining configs
 use ``SampleFrames(out_of_bound_opt='repeat_last')``). Set ``min_frames`` to
 ``clip_len * frame_interval`` to skip such videos instead. The check runs
-where the frame count becomes known: in ``VideoInit`` for videos (container
-frame count, via ``results['min_frames']``), in ``VideoDecode`` when PyAV runs
+where the frame count becomes known: in ``VideoMAEInit`` for videos (container
+frame count, via ``results['min_frames']``), in ``VideoMAEDecode`` when PyAV runs
 out of frames early, and in the dataset for raw frames (the listed
 ``total_frames``). ``min_frames=0`` turns it off.
 """
@@ -116,10 +116,10 @@ class VideoMAEPretrainDataset(BaseActionDataset):
     file) is skipped: one warning per file names it and the reason, and a
     random other sample is returned instead. The returned sample lists the
     files skipped to produce it in ``data_samples.metainfo['skipped_videos']``
-    (``SkippedVideoCounterHook`` sums them in the training log). Files already
+    (``VideoMAESkippedVideoHook`` sums them in the training log). Files already
     known to be bad are not tried again and never drawn as replacements.
 
-    An index from :class:`SeededSampler` carries a seed: the pipeline (and the
+    An index from :class:`VideoMAESeededSampler` carries a seed: the pipeline (and the
     choice of replacements) then runs with ``random``/``np.random``/torch
     seeded by it, so a sample's crops and masks depend only on the run's seed,
     the epoch and its position (exact ``--resume``, any number of workers).
@@ -236,7 +236,7 @@ class VideoMAEPretrainDataset(BaseActionDataset):
             self.bad_files.setdefault(name, 'reported by another process')
 
     def __getitem__(self, idx: int) -> dict:
-        seed = getattr(idx, 'seed', None)  # from SeededSampler
+        seed = getattr(idx, 'seed', None)  # from VideoMAESeededSampler
         if seed is None:
             return self._getitem(int(idx))
         with seeded(seed):
@@ -327,7 +327,7 @@ def _attach_skipped(data, skipped: List[str]):
 
 
 @DATASETS.register_module()
-class HybridPretrainDataset(Dataset):
+class VideoMAEHybridPretrainDataset(Dataset):
     """Several pretraining sources at once, concatenated.
 
     Each source is a dataset config with its own root and list file, and
@@ -347,7 +347,7 @@ class HybridPretrainDataset(Dataset):
                  sources: Sequence[Union[dict, Dataset]],
                  pipeline: Optional[Sequence[Union[dict, Callable]]] = None) -> None:
         if not sources:
-            raise ValueError('HybridPretrainDataset needs at least one source')
+            raise ValueError('VideoMAEHybridPretrainDataset needs at least one source')
         self.datasets = []
         for i, s in enumerate(sources):
             if isinstance(s, dict):
@@ -355,7 +355,7 @@ class HybridPretrainDataset(Dataset):
                 if 'pipeline' not in s:
                     if pipeline is None:
                         raise ValueError(f'source {i} ({s.get("ann_file")}) has no pipeline '
-                                         'and HybridPretrainDataset has no shared pipeline')
+                                         'and VideoMAEHybridPretrainDataset has no shared pipeline')
                     s['pipeline'] = copy.deepcopy(list(pipeline))
                 s = DATASETS.build(s)
             self.datasets.append(s)
@@ -380,7 +380,7 @@ class HybridPretrainDataset(Dataset):
 
     def __getitem__(self, idx: int):
         source, local = self.locate(int(idx))
-        if getattr(idx, 'seed', None) is not None:  # keep the seed of SeededSampler
+        if getattr(idx, 'seed', None) is not None:  # keep the seed of VideoMAESeededSampler
             local = SeededIndex(local, idx.seed)
         return self.datasets[source][local]
 

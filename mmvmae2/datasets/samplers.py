@@ -5,7 +5,7 @@ MMEngine seeds each DataLoader worker once, from ``seed + worker_id`` (see
 pipeline then depend on which worker loads a sample and on what it loaded
 before; without persistent workers every epoch even repeats the crops and
 masks of the previous one, and a run resumed with ``--resume`` sees other
-data than an uninterrupted one. :class:`SeededSampler` instead gives every
+data than an uninterrupted one. :class:`VideoMAESeededSampler` instead gives every
 drawn sample its own seed, a hash of ``(seed, epoch, position in the epoch)``,
 and :class:`VideoMAEPretrainDataset` runs the pipeline under that seed. The
 data of a run is then a function of the seed alone: independent of the number
@@ -37,7 +37,7 @@ def sample_seed(seed: int, epoch: int, position: int) -> int:
 
 
 @DATA_SAMPLERS.register_module()
-class SeededSampler(DefaultSampler):
+class VideoMAESeededSampler(DefaultSampler):
     """:class:`~mmengine.dataset.DefaultSampler` whose indices carry a
     per-sample seed (:class:`SeededIndex`).
 
@@ -60,7 +60,7 @@ class SeededSampler(DefaultSampler):
     def skip_next(self, num: int) -> None:
         """Make the next pass (only) leave out this rank's first ``num``
         indices of the epoch; the others keep their positions and seeds
-        (``ResumableEpochBasedTrainLoop`` resuming in mid-epoch)."""
+        (``VideoMAEResumableTrainLoop`` resuming in mid-epoch)."""
         if num < 0:
             raise ValueError(f'cannot skip {num} indices')
         self._skip = int(num)

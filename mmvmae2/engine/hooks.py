@@ -23,7 +23,7 @@ def collect_skipped(data_batch) -> List[str]:
 
 
 @HOOKS.register_module()
-class SkippedVideoCounterHook(Hook):
+class VideoMAESkippedVideoHook(Hook):
     """Count the videos the dataset skipped and put the total in the log.
 
     Works with DataLoader workers: the skipped files travel with the samples

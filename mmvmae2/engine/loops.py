@@ -14,14 +14,14 @@ from mmaction.registry import LOOPS
 
 
 @LOOPS.register_module()
-class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
+class VideoMAEResumableTrainLoop(EpochBasedTrainLoop):
     """``EpochBasedTrainLoop`` that continues a resumed epoch where it stopped.
 
     After ``--resume`` from a checkpoint saved ``k`` batches into an epoch,
     that epoch runs only its remaining batches, with their usual batch indices
     (the log shows ``[epoch][k+1/len]`` next). The sampler skips the first
     ``k * batch_size`` indices of the epoch when it can (``skip_next``, see
-    :class:`~mmvmae2.datasets.SeededSampler`), so nothing is decoded twice and
+    :class:`~mmvmae2.datasets.VideoMAESeededSampler`), so nothing is decoded twice and
     every remaining sample gets the data it would have had without the
     interruption. Other samplers are served by loading and discarding the
     first ``k`` batches (with a warning: slower, same order of samples).

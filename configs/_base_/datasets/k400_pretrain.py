@@ -9,14 +9,14 @@ ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
 num_sample = 4  # clips per decoded video (repeated augmentation)
 
 train_pipeline = [
-    dict(type='VideoInit', backends=('decord', 'pyav')),
+    dict(type='VideoMAEInit', backends=('decord', 'pyav')),
     # A video shorter than the clip's span keeps its last frame, as officially
     # (one with fewer than clip_len frames is skipped, see VideoMAEPretrainDataset).
     dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1,
          out_of_bound_opt='repeat_last'),
-    dict(type='VideoDecode'),
+    dict(type='VideoMAEDecode'),
     dict(
-        type='RepeatedAugment',
+        type='VideoMAERepeatedAugment',
         num_repeats=num_sample,
         transforms=[
             dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66),
@@ -34,14 +34,14 @@ train_pipeline = [
 
 # Batch size counts videos: 8 videos x 4 clips = 32 clips per GPU, so 8 GPUs
 # make the 256 clips the learning rate is given for (see auto_scale_lr).
-# SeededSampler: each sample's crops and masks follow from (seed, epoch,
+# VideoMAESeededSampler: each sample's crops and masks follow from (seed, epoch,
 # position), fresh every epoch and identical after --resume.
 train_dataloader = dict(
     batch_size=8,
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,
-    sampler=dict(type='SeededSampler', shuffle=True),
+    sampler=dict(type='VideoMAESeededSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,

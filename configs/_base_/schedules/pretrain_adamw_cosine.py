@@ -24,7 +24,7 @@ param_scheduler = [
 
 # Resumes exactly also from checkpoints saved in mid-epoch
 # (default_hooks.checkpoint.by_epoch=False, see README).
-train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs,
+train_cfg = dict(type='VideoMAEResumableTrainLoop', max_epochs=max_epochs,
                  val_interval=max_epochs + 1)
 val_cfg = None
 test_cfg = None

@@ -1,8 +1,8 @@
-from .formatting import PackVideoMAEInputs, RepeatedAugment
-from .loading import VideoDecode, VideoInit, VideoReadError, VideoTooShortError
+from .formatting import PackVideoMAEInputs, VideoMAERepeatedAugment
+from .loading import VideoMAEDecode, VideoMAEInit, VideoReadError, VideoTooShortError
 from .masking import VideoMAEMaskGenerator
 
 __all__ = [
-    'PackVideoMAEInputs', 'RepeatedAugment', 'VideoDecode', 'VideoInit', 'VideoMAEMaskGenerator',
-    'VideoReadError', 'VideoTooShortError'
+    'PackVideoMAEInputs', 'VideoMAERepeatedAugment', 'VideoMAEDecode', 'VideoMAEInit',
+    'VideoMAEMaskGenerator', 'VideoReadError', 'VideoTooShortError'
 ]

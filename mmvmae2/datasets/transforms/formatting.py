@@ -16,7 +16,7 @@ def build_transforms(transforms: Sequence[Union[dict, Callable]]) -> List[Callab
 
 
 @TRANSFORMS.register_module()
-class RepeatedAugment(BaseTransform):
+class VideoMAERepeatedAugment(BaseTransform):
     """Run a sub-pipeline several times on one decoded clip and stack the runs.
 
     Decoding is the expensive part of video loading, so (as ``num_sample`` in
@@ -65,7 +65,7 @@ class RepeatedAugment(BaseTransform):
         for t in self.transforms:
             results = t(results)
             if results is None:
-                raise RuntimeError(f'{t} returned None inside RepeatedAugment')
+                raise RuntimeError(f'{t} returned None inside VideoMAERepeatedAugment')
         return results
 
     def transform(self, results: dict) -> dict:

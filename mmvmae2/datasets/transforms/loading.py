@@ -1,7 +1,7 @@
 """Video decoding: decord by default, PyAV as the fallback.
 
-``VideoInit`` opens the file once (decord, else PyAV), ``SampleFrames`` (MMAction2)
-picks the indices and ``VideoDecode`` decodes only those frames. Missing, corrupt,
+``VideoMAEInit`` opens the file once (decord, else PyAV), ``SampleFrames`` (MMAction2)
+picks the indices and ``VideoMAEDecode`` decodes only those frames. Missing, corrupt,
 unreadable and too-short files raise :class:`VideoReadError` with the file name,
 for the dataset to skip and replace.
 """
@@ -72,7 +72,7 @@ def _readers(reader, backend: str, fallbacks: Sequence[str], source: Union[str, 
 
 
 @TRANSFORMS.register_module()
-class VideoInit(BaseTransform):
+class VideoMAEInit(BaseTransform):
     """Open a video with the first backend that can read it.
 
     Local files are opened by path, other storage (``backend_args``) is fetched
@@ -154,14 +154,14 @@ class VideoInit(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class VideoDecode(BaseTransform):
-    """Decode the frames at ``frame_inds`` with the reader of :class:`VideoInit`.
+class VideoMAEDecode(BaseTransform):
+    """Decode the frames at ``frame_inds`` with the reader of :class:`VideoMAEInit`.
 
     decord seeks to the indices; PyAV decodes sequentially up to the largest
     one and raises :class:`VideoTooShortError` if the stream ends before it
     (header frame counts can lie for damaged files). When a backend opens a
     file but fails to decode it (decord cannot copy the frames of some
-    widths, e.g. 72 pixels), the next backend of ``VideoInit`` decodes it
+    widths, e.g. 72 pixels), the next backend of ``VideoMAEInit`` decodes it
     instead; :class:`VideoReadError` lists every backend's error. Readers are
     released.
 
