@@ -1,13 +1,11 @@
-"""Plugin wiring: registries, custom_imports, the mmaction2 wheel work-around
-and safe checkpoint loading under torch >= 2.6."""
+"""Plugin wiring: registries, custom_imports and the mmaction2 wheel
+work-around (checkpoint loading: ``test_checkpoint_loading.py``)."""
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
 
 import mmvmae2
 from mmaction.registry import MODELS
@@ -61,55 +59,5 @@ def test_drn_stand_in_fails_clearly():
         DRN()
 
 
-def test_mmengine_checkpoint_metadata_loads_with_weights_only(tmp_path):
-    from mmengine.logging.history_buffer import HistoryBuffer
-    buffer = HistoryBuffer()
-    buffer.update(np.float64(0.5))
-    checkpoint = dict(
-        meta=dict(epoch=np.int64(3), message_hub=dict(log_scalars={'train/loss': buffer}),
-                  seed=np.array([1, 2])),
-        state_dict={'w': torch.ones(2)})
-    path = tmp_path / 'epoch_3.pth'
-    torch.save(checkpoint, path)
-    loaded = torch.load(path, weights_only=True)  # torch's default since 2.6
-    assert loaded['meta']['message_hub']['log_scalars']['train/loss'].current() == 0.5
-    assert loaded['meta']['epoch'] == 3
-
-
-class _Exploit:
-    """A pickle payload that would create a file when unpickled."""
-
-    def __init__(self, target):
-        self.target = target
-
-    def __reduce__(self):
-        return (open, (self.target, 'w'))
-
-
-def test_malicious_checkpoint_is_refused(tmp_path):
-    from mmengine.runner import load_checkpoint
-    target = tmp_path / 'pwned'
-    path = tmp_path / 'evil.pth'
-    torch.save({'state_dict': {}, 'meta': _Exploit(str(target))}, path)
-    with pytest.raises(Exception, match='(?i)weights_only|unsupported global'):
-        load_checkpoint(torch.nn.Linear(1, 1), str(path))
-    assert not target.exists()
-
-
 def test_version():
     assert mmvmae2.__version__
-
-
-class _GetattrExploit:
-    """Reaches ``os.system`` through ``getattr`` chains if getattr were free."""
-
-    def __reduce__(self):
-        from mmengine.logging.history_buffer import HistoryBuffer
-        return (getattr, (HistoryBuffer.mean, '__globals__'))
-
-
-def test_getattr_is_limited_to_history_buffer_methods(tmp_path):
-    path = tmp_path / 'evil_getattr.pth'
-    torch.save({'meta': _GetattrExploit()}, path)
-    with pytest.raises(Exception, match='refused getattr'):
-        torch.load(path, weights_only=True)

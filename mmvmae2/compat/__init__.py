@@ -1,5 +1,13 @@
-"""Fixes for the pinned OpenMMLab stack, applied on ``import mmvmae2``."""
-from .mmaction_drn import install_drn_stub
-from .safe_load import allow_checkpoint_metadata, checkpoint_safe_globals
+"""Fixes for the pinned OpenMMLab stack.
 
-__all__ = ['install_drn_stub', 'allow_checkpoint_metadata', 'checkpoint_safe_globals']
+``install_drn_stub`` runs on ``import mmvmae2`` (a stand-in for a module the
+mmaction2 1.2.0 wheel lacks). Checkpoint loading changes nothing global:
+:func:`load_checkpoint_file` and the :func:`checkpoint_loading` block are
+used where the plugin loads or wraps a load.
+"""
+from .mmaction_drn import install_drn_stub
+from .safe_load import CheckpointRefusedError, checkpoint_loading, load_checkpoint_file
+
+__all__ = [
+    'install_drn_stub', 'CheckpointRefusedError', 'checkpoint_loading', 'load_checkpoint_file'
+]

@@ -14,14 +14,15 @@ in order on each key (first full match wins). ``kind`` is ``None`` for a
 plain rename, or one of the special actions in :func:`_apply_rules`.
 Everything here is a pure function of tensors; nothing is loaded or built.
 """
-import argparse
-import pickle
 import re
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 
+# The converter reads files with the plugin's one restricted loader.
+from ..compat.safe_load import CheckpointRefusedError as CheckpointLoadError
+from ..compat.safe_load import load_checkpoint_file
 from .utils.pos_embed import sinusoid_position_table
 
 __all__ = [
@@ -129,38 +130,6 @@ _SIGNATURES: List[Tuple[str, str]] = [
 # (mmengine 'state_dict', official 'model', DeepSpeed 'module').
 _CONTAINER_KEYS = ('state_dict', 'model', 'module')
 _WRAPPERS = re.compile(r'^(?:module\.)+|(?:^|(?<=\.))_orig_mod\.')
-
-
-class CheckpointLoadError(pickle.UnpicklingError):
-    """A checkpoint file that the restricted (``weights_only``) unpickler refuses."""
-
-
-def load_checkpoint_file(path: str):
-    """Load a checkpoint file on the CPU without running arbitrary code.
-
-    ``torch.load(..., weights_only=True)`` with ``argparse.Namespace`` (the
-    ``args`` entry of official VideoMAE checkpoints) allowed as well; a
-    ``.safetensors`` file is read with ``safetensors``.
-
-    Raises:
-        CheckpointLoadError: The file holds objects the restricted unpickler
-            does not allow (possibly a malicious pickle).
-    """
-    path = str(path)
-    if path.endswith('.safetensors'):
-        from safetensors.torch import load_file
-        return load_file(path, device='cpu')
-    try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointLoadError(
-            f'refused to load {path!r}: it contains objects that torch.load(weights_only=True) '
-            f'does not allow (tensors, plain containers, argparse.Namespace and the allow-listed '
-            f'checkpoint metadata types only: unpickling anything else can run arbitrary '
-            f'code). If you trust '
-            f'this file, torch\'s own opt-in is the environment variable '
-            f'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1. Original error: {err}') from err
 
 
 def _is_state_dict(obj) -> bool:
