@@ -1,5 +1,11 @@
-"""Test a checkpoint with MMAction2's runner (same arguments as MMAction2's
-``tools/test.py``)."""
+"""Test a checkpoint with MMAction2's runner.
+
+Same arguments and behaviour as MMAction2's ``tools/test.py``: ``--cfg-options``
+are applied first, then the explicit arguments (the checkpoint, ``--work-dir``)
+win; ``runner_type`` picks the runner. The checkpoint is read by the plugin's
+restricted loader (mmengine checkpoints load under torch >= 2.6, a crafted
+file cannot run code).
+"""
 import argparse
 import os
 import os.path as osp
@@ -7,11 +13,11 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mmvmae2  # noqa: E402,F401
+import mmvmae2  # noqa: E402,F401  (registers modules)
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
-from mmvmae2.engine import init_dist_without_gpu  # noqa: E402
+from mmvmae2.compat import checkpoint_loading  # noqa: E402
+from mmvmae2.engine import build_runner  # noqa: E402
 
 
 def parse_args():
@@ -38,6 +44,10 @@ def parse_args():
 
 
 def merge_args(cfg, args):
+    """Fold the command line into the config: ``--cfg-options`` first, then
+    the explicit arguments, which win (as MMAction2)."""
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     if args.show or args.show_dir:
         hooks = cfg.default_hooks
         if 'visualization' not in hooks:
@@ -60,16 +70,14 @@ def merge_args(cfg, args):
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    init_dist_without_gpu(cfg)
-    Runner.from_cfg(cfg).test()
+    with checkpoint_loading():
+        build_runner(cfg).test()
 
 
 if __name__ == '__main__':

@@ -1,7 +1,12 @@
 """Train a model (pretraining, recognition, detection) with MMAction2's runner.
 
-Same arguments as MMAction2's ``tools/train.py``; ``mmvmae2`` is imported so
-its modules are registered.
+Same arguments and behaviour as MMAction2's ``tools/train.py`` (a config
+without ``randomness`` trains with a random seed, ``runner_type`` picks the
+runner, ``--cfg-options`` are applied last), with two differences: ``--seed``
+overrides a seed the config sets (MMAction2 keeps the config's), and
+checkpoints (``load_from``, ``--resume``) are read by the plugin's restricted
+loader, so mmengine's own checkpoints load under torch >= 2.6 and a crafted
+file cannot run code.
 """
 import argparse
 import os
@@ -10,11 +15,11 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mmvmae2  # noqa: E402,F401  (registers modules, fixes checkpoint loading)
+import mmvmae2  # noqa: E402,F401  (registers modules)
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
-from mmvmae2.engine import init_dist_without_gpu  # noqa: E402
+from mmvmae2.compat import checkpoint_loading  # noqa: E402
+from mmvmae2.engine import build_runner  # noqa: E402
 
 
 def parse_args():
@@ -31,7 +36,9 @@ def parse_args():
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr with the real total batch size '
                         '(auto_scale_lr.base_batch_size in the config)')
-    parser.add_argument('--seed', type=int, default=None, help='random seed')
+    parser.add_argument('--seed', type=int, default=None,
+                        help='random seed (overrides the config\'s randomness.seed); without '
+                        'either a random seed is drawn and logged')
     parser.add_argument('--diff-rank-seed', action='store_true',
                         help='give each rank a different seed')
     parser.add_argument('--deterministic', action='store_true',
@@ -74,7 +81,9 @@ def merge_args(cfg, args):
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise KeyError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
-    randomness = cfg.get('randomness', dict())
+    # As MMAction2: no seed anywhere means seed=None, a random (logged) seed.
+    randomness = dict(cfg.get('randomness', None) or dict())
+    randomness.setdefault('seed', None)
     if args.seed is not None:
         randomness['seed'] = args.seed
     if args.diff_rank_seed:
@@ -90,9 +99,12 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    init_dist_without_gpu(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    if cfg.randomness.get('deterministic'):
+        # Deterministic cuBLAS kernels need a workspace size (CUDA >= 10.2).
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+    with checkpoint_loading():
+        runner = build_runner(cfg)
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -1,9 +1,9 @@
 from .geometry_check import VideoMAEGeometryCheckHook, check_geometry
 from .hooks import VideoMAESkippedVideoHook, collect_skipped
-from .launch import init_dist_without_gpu
+from .launch import build_runner, init_dist_without_gpu
 from .loops import VideoMAEResumableTrainLoop
 
 __all__ = [
     'VideoMAEResumableTrainLoop', 'VideoMAESkippedVideoHook', 'VideoMAEGeometryCheckHook',
-    'check_geometry', 'collect_skipped', 'init_dist_without_gpu'
+    'build_runner', 'check_geometry', 'collect_skipped', 'init_dist_without_gpu'
 ]

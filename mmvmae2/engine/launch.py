@@ -34,3 +34,20 @@ def init_dist_without_gpu(cfg: Config) -> bool:
                                      find_unused_parameters=cfg.get('find_unused_parameters',
                                                                     False))
     return True
+
+
+def build_runner(cfg: Config):
+    """Build the runner a config names, as MMAction2's tools do.
+
+    ``runner_type`` in the config (e.g. ``'FlexibleRunner'`` with a
+    ``strategy``, or a user's runner registered through ``custom_imports``)
+    is built from MMAction2's ``RUNNERS`` registry; without it MMEngine's
+    ``Runner``. On a machine without a GPU the ``pytorch`` launcher's process
+    group is started first (:func:`init_dist_without_gpu`).
+    """
+    init_dist_without_gpu(cfg)
+    if 'runner_type' not in cfg:
+        from mmengine.runner import Runner
+        return Runner.from_cfg(cfg)
+    from mmaction.registry import RUNNERS
+    return RUNNERS.build(cfg)
