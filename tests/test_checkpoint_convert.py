@@ -2,34 +2,40 @@
 transformers and mmvmae2 layouts, the safe loader and the CLI.
 
 Source layouts are produced from a native mmvmae2 state dict with explicit
-key maps written here, independently of the converter's regex tables."""
+key maps written here, independently of the converter's regex tables. The
+official reference tests build their models from the kwargs stored in the
+reference file (``tests/data/reference/videomaev2_tiny_ref.pt`` or
+``VIDEOMAE_REF``) and run on it and on a copy with other sizes."""
 import argparse
-import os
 import os.path as osp
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 
 import mmvmae2  # noqa: F401
+from mmaction.registry import MODELS
+from mmvmae2.compat import CheckpointRefusedError, load_checkpoint_file
 from mmvmae2.models.backbones import VideoMAEViT
-from mmvmae2.models.checkpoint_convert import (CheckpointLoadError, convert_state_dict,
-                                               detect_layout, load_checkpoint_file)
+from mmvmae2.models.checkpoint_convert import convert_state_dict, detect_layout
+from mmvmae2.models.official import backbone_cfg_from_official, pretrain_cfg_from_official
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-REF = os.environ.get(
-    'VIDEOMAE_REF',
-    str(Path(__file__).resolve().parents[1].parent / 'shared' / 'reference' /
-        'videomaev2_tiny_ref.pt'))
-TINY = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=192)
-DEC_DIMS, PATCH_DIMS = 24, 2 * 16 * 16 * 3
+# Synthetic models for the layout round trips, with sizes of this file's own:
+# 32 x 32 pixels, 8 x 8 patches, 4 frames, tubelet 2 -> 2 x 4 x 4 = 32 tokens;
+# 3 blocks of width 32, 7 classes; a decoder of 2 blocks of width 16.
+DIMS, LAYERS, CLASSES = 32, 3, 7
+SYN_ARCH = dict(embed_dims=DIMS, num_layers=LAYERS, num_heads=2, feedforward_channels=64)
+SYN_GEOMETRY = dict(img_size=32, patch_size=8, num_frames=4)
+NUM_TOKENS = 32
+DEC_DIMS, PATCH_DIMS = 16, 2 * 8 * 8 * 3
+VIDEO_SHAPE = (2, 3, 4, 32, 32)
 
 
-def tiny_vit(**kwargs):
-    kwargs = dict(dict(arch=TINY, img_size=32, num_frames=8), **kwargs)
+def syn_vit(**kwargs):
+    kwargs = dict(dict(arch=SYN_ARCH, **SYN_GEOMETRY), **kwargs)
     return VideoMAEViT(**kwargs).eval()
 
 
@@ -43,26 +49,26 @@ def randomized(module, seed=0):
 
 
 def native_state_dict(parts=('backbone', 'neck', 'cls_head'), **vit_kwargs):
-    """A state dict in mmvmae2's layout; the neck is 1 decoder block of width
-    24 (built from a VideoMAEViT's block tensors)."""
+    """A state dict in mmvmae2's layout; the neck is 2 decoder blocks of width
+    ``DEC_DIMS`` (built from a VideoMAEViT's block tensors)."""
     gen = torch.Generator().manual_seed(1)
     vit_kwargs = dict(dict(final_norm=True, with_fc_norm=True), **vit_kwargs)
     sd = {}
     if 'backbone' in parts:
-        backbone = randomized(tiny_vit(**vit_kwargs))
+        backbone = randomized(syn_vit(**vit_kwargs))
         sd.update({f'backbone.{k}': v for k, v in backbone.state_dict().items()})
     if 'neck' in parts:
-        dec = randomized(tiny_vit(arch=dict(embed_dims=DEC_DIMS, num_layers=1, num_heads=3,
-                                            feedforward_channels=96)), seed=2)
+        dec = randomized(syn_vit(arch=dict(embed_dims=DEC_DIMS, num_layers=2, num_heads=2,
+                                           feedforward_channels=4 * DEC_DIMS)), seed=2)
         sd.update({f'neck.{k}': v for k, v in dec.state_dict().items()
                    if k.startswith(('blocks.', 'norm.'))})
-        sd['neck.encoder_to_decoder.weight'] = torch.randn(DEC_DIMS, 48, generator=gen)
+        sd['neck.encoder_to_decoder.weight'] = torch.randn(DEC_DIMS, DIMS, generator=gen)
         sd['neck.mask_token'] = torch.randn(1, 1, DEC_DIMS, generator=gen)
         sd['neck.head.weight'] = torch.randn(PATCH_DIMS, DEC_DIMS, generator=gen)
         sd['neck.head.bias'] = torch.randn(PATCH_DIMS, generator=gen)
     if 'cls_head' in parts:
-        sd['cls_head.fc_cls.weight'] = torch.randn(5, 48, generator=gen)
-        sd['cls_head.fc_cls.bias'] = torch.randn(5, generator=gen)
+        sd['cls_head.fc_cls.weight'] = torch.randn(CLASSES, DIMS, generator=gen)
+        sd['cls_head.fc_cls.bias'] = torch.randn(CLASSES, generator=gen)
     return sd
 
 
@@ -140,12 +146,6 @@ def backbone_part(sd):
     return {k[len('backbone.'):]: v for k, v in sd.items() if k.startswith('backbone.')}
 
 
-def load_ref():
-    if not osp.exists(REF):
-        pytest.skip(f'reference file {REF} not found (set VIDEOMAE_REF)')
-    return torch.load(REF, map_location='cpu', weights_only=True)
-
-
 # ---------------------------------------------------------------- round trips
 CASES = [
     ('official_pretrain', ('backbone', 'neck'), {}),
@@ -167,7 +167,7 @@ def test_round_trip_every_layout(layout, parts, vit_kwargs):
     assert_same(converted, native)
     # The same with the layout named explicitly.
     assert_same(convert_state_dict(source, layout)[0], native)
-    model = tiny_vit(**dict(dict(final_norm=True, with_fc_norm=True), **vit_kwargs))
+    model = syn_vit(**dict(dict(final_norm=True, with_fc_norm=True), **vit_kwargs))
     result = model.load_state_dict(backbone_part(converted), strict=True)
     assert not result.missing_keys and not result.unexpected_keys
 
@@ -177,11 +177,11 @@ def test_hf_qkv_merge_gives_identical_backbone_outputs():
     source = to_source(native, 'hf')
     assert 'videomae.encoder.layer.1.attention.attention.key.weight' in source
     assert not any('qkv' in k for k in source)
-    original, restored = tiny_vit(final_norm=False, with_fc_norm=True), tiny_vit(
+    original, restored = syn_vit(final_norm=False, with_fc_norm=True), syn_vit(
         final_norm=False, with_fc_norm=True)
     original.load_state_dict(backbone_part(native))
     restored.load_state_dict(backbone_part(convert_state_dict(source)[0]))
-    video = torch.randn(2, 3, 8, 32, 32)
+    video = torch.randn(VIDEO_SHAPE)
     with torch.no_grad():
         assert torch.equal(original(video), restored(video))
 
@@ -192,10 +192,10 @@ def test_hf_plain_linear_biases_and_key_bias():
     for key in [k for k in source if k.endswith(('.q_bias', '.v_bias'))]:
         name = 'query' if key.endswith('q_bias') else 'value'
         source[key.rsplit('.', 1)[0] + f'.{name}.bias'] = source.pop(key)
-        source[key.rsplit('.', 1)[0] + '.key.bias'] = torch.zeros(48)
+        source[key.rsplit('.', 1)[0] + '.key.bias'] = torch.zeros(DIMS)
     assert_same(convert_state_dict(source, 'hf')[0], native)
 
-    source['videomae.encoder.layer.0.attention.attention.key.bias'] = torch.ones(48)
+    source['videomae.encoder.layer.0.attention.attention.key.bias'] = torch.ones(DIMS)
     with pytest.raises(ValueError, match='key.bias'):
         convert_state_dict(source)
 
@@ -210,11 +210,11 @@ def test_hf_missing_third_of_qkv_is_an_error():
 def test_timm_style_qkv_bias_is_split():
     native = native_state_dict(('backbone', 'cls_head'))
     source = to_source(native, 'official_finetune')
-    for i in range(2):
+    for i in range(LAYERS):
         q, v = source.pop(f'blocks.{i}.attn.q_bias'), source.pop(f'blocks.{i}.attn.v_bias')
         source[f'blocks.{i}.attn.qkv.bias'] = torch.cat([q, torch.zeros_like(q), v])
     assert_same(convert_state_dict(source)[0], native)
-    source['blocks.0.attn.qkv.bias'][60] = 1.
+    source['blocks.0.attn.qkv.bias'][DIMS + 5] = 1.  # the key's third
     with pytest.raises(ValueError, match='key third'):
         convert_state_dict(source)
 
@@ -223,18 +223,19 @@ def test_timm_style_qkv_bias_is_split():
 def test_fixed_tables_are_dropped_learnable_ones_kept():
     native = native_state_dict(('backbone', 'cls_head'))
     source = to_source(native, 'mmaction2')
-    source['backbone.pos_embed'] = mmaction_sin_cos(16, 48)  # MMAction2's persistent buffer
+    # MMAction2 stores its fixed table as a persistent buffer
+    source['backbone.pos_embed'] = mmaction_sin_cos(NUM_TOKENS, DIMS)
     assert_same(convert_state_dict(source)[0], native)
 
     pretrain = to_source(native_state_dict(('backbone', 'neck')), 'official_pretrain')
-    pretrain['encoder.pos_embed'] = mmaction_sin_cos(16, 48)
-    pretrain['decoder.pos_embed'] = mmaction_sin_cos(16, DEC_DIMS)
+    pretrain['encoder.pos_embed'] = mmaction_sin_cos(NUM_TOKENS, DIMS)
+    pretrain['decoder.pos_embed'] = mmaction_sin_cos(NUM_TOKENS, DEC_DIMS)
     converted = convert_state_dict(pretrain)[0]
     assert not any('pos_embed' in k for k in converted)
 
     hf = to_source(native_state_dict(('backbone', 'neck'), with_fc_norm=False), 'hf')
-    hf['videomae.embeddings.position_embeddings'] = mmaction_sin_cos(16, 48)
-    hf['position_embeddings'] = mmaction_sin_cos(16, DEC_DIMS)
+    hf['videomae.embeddings.position_embeddings'] = mmaction_sin_cos(NUM_TOKENS, DIMS)
+    hf['position_embeddings'] = mmaction_sin_cos(NUM_TOKENS, DEC_DIMS)
     assert not any('pos' in k for k in convert_state_dict(hf)[0])
 
     learnable = native_state_dict(('backbone', ), use_learnable_pos_emb=True)
@@ -242,7 +243,7 @@ def test_fixed_tables_are_dropped_learnable_ones_kept():
     for layout in ('official_finetune', 'mmaction2'):
         converted = convert_state_dict(to_source(learnable, layout))[0]
         assert_same(converted, learnable)
-        tiny_vit(use_learnable_pos_emb=True, with_fc_norm=True).load_state_dict(
+        syn_vit(use_learnable_pos_emb=True, with_fc_norm=True).load_state_dict(
             backbone_part(converted))
     pretrain['encoder.pos_embed'] = learnable['backbone.pos_embed']
     assert torch.equal(convert_state_dict(pretrain)[0]['backbone.pos_embed'],
@@ -302,12 +303,22 @@ def test_unmapped_keys_are_listed_and_truncated():
 
 
 # --------------------------------------------------- official reference data
-def test_official_finetune_reference_logits():
-    ref = load_ref()
+BLOCK_TENSORS = ['norm1.weight', 'norm1.bias', 'attn.q_bias', 'attn.v_bias', 'attn.qkv.weight',
+                 'attn.proj.weight', 'attn.proj.bias', 'norm2.weight', 'norm2.bias',
+                 'mlp.fc1.weight', 'mlp.fc1.bias', 'mlp.fc2.weight', 'mlp.fc2.bias']
+
+
+@pytest.fixture(scope='module')
+def ref(any_videomae_ref):
+    """The official reference, then a copy with other sizes (``conftest.py``)."""
+    return any_videomae_ref
+
+
+def test_official_finetune_reference_logits(ref):
     checkpoint = {'module': ref['finetune_state_dict']}  # DeepSpeed container
     converted, layout = convert_state_dict(checkpoint)
     assert layout == 'official_finetune'
-    model = tiny_vit(final_norm=False, with_fc_norm=True)
+    model = MODELS.build(backbone_cfg_from_official(ref['finetune_kwargs'])).eval()
     result = model.load_state_dict(backbone_part(converted), strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     for key, value in ref['finetune_state_dict'].items():
@@ -316,48 +327,47 @@ def test_official_finetune_reference_logits():
     with torch.no_grad():
         feats = model(ref['input_video'])
         logits = feats @ converted['cls_head.fc_cls.weight'].t() + converted['cls_head.fc_cls.bias']
+    # official fp32 logits are within 1.1e-6 of float64 (``fp32_vs_fp64``)
     torch.testing.assert_close(logits, ref['finetune_logits'], atol=1e-5, rtol=1e-5)
 
 
-def test_official_pretrain_reference(tmp_path):
-    ref = load_ref()
+def test_official_pretrain_reference(tmp_path, ref):
     sd = {f'_orig_mod.{k}': v for k, v in ref['pretrain_state_dict'].items()}
     path = tmp_path / 'checkpoint-99.pth'
     torch.save({'model': sd, 'epoch': 99, 'args': argparse.Namespace(model='tiny', lr=1e-3)},
                path)
     converted, layout = convert_state_dict(load_checkpoint_file(path))
     assert layout == 'official_pretrain'
-    model = tiny_vit(final_norm=True)
+    cfg = pretrain_cfg_from_official(ref['pretrain_kwargs'])
+    model = MODELS.build(cfg['backbone']).eval()
     result = model.load_state_dict(backbone_part(converted), strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     with torch.no_grad():
         latent = model(ref['input_video'], ref['encoder_mask'])
     torch.testing.assert_close(latent, ref['pretrain_encoder_output'], atol=1e-5, rtol=1e-5)
 
-    block = ['norm1.weight', 'norm1.bias', 'attn.q_bias', 'attn.v_bias', 'attn.qkv.weight',
-             'attn.proj.weight', 'attn.proj.bias', 'norm2.weight', 'norm2.bias',
-             'mlp.fc1.weight', 'mlp.fc1.bias', 'mlp.fc2.weight', 'mlp.fc2.bias']
+    # The official decoder's tensors, by the official names (README of the reference).
     expected_neck = {'neck.encoder_to_decoder.weight', 'neck.mask_token', 'neck.norm.weight',
                      'neck.norm.bias', 'neck.head.weight', 'neck.head.bias'}
-    expected_neck |= {f'neck.blocks.0.{name}' for name in block}
+    expected_neck |= {f'neck.blocks.{i}.{name}' for name in BLOCK_TENSORS
+                      for i in range(ref['pretrain_kwargs']['decoder_depth'])}
     assert {k for k in converted if k.startswith('neck.')} == expected_neck
-    assert set(converted) == expected_neck | {f'backbone.{k}' for k in model.state_dict()}
+    expected_backbone = {'backbone.patch_embed.proj.weight', 'backbone.patch_embed.proj.bias',
+                         'backbone.norm.weight', 'backbone.norm.bias'}
+    expected_backbone |= {f'backbone.blocks.{i}.{name}' for name in BLOCK_TENSORS
+                          for i in range(ref['pretrain_kwargs']['encoder_depth'])}
+    assert set(converted) == expected_neck | expected_backbone
     for key, value in ref['pretrain_state_dict'].items():
         new = ('backbone.' + key[8:] if key.startswith('encoder.') else
                'neck.' + key[8:] if key.startswith('decoder.') else 'neck.' + key)
         assert torch.equal(converted[new], value), key
 
 
-def test_official_pretrain_reference_loads_into_decoder():
-    ref = load_ref()
-    try:
-        from mmvmae2.models.necks import VideoMAEPretrainDecoder
-    except ImportError:
-        pytest.skip('no VideoMAEPretrainDecoder')
+def test_official_pretrain_reference_loads_into_decoder(ref):
+    from mmvmae2.models.necks import VideoMAEPretrainDecoder
     converted = convert_state_dict(ref['pretrain_state_dict'])[0]
-    neck = VideoMAEPretrainDecoder(
-        arch=dict(embed_dims=DEC_DIMS, num_heads=3, num_layers=1), encoder_embed_dims=48,
-        num_patches=16)
+    neck = MODELS.build(pretrain_cfg_from_official(ref['pretrain_kwargs'])['neck'])
+    assert isinstance(neck, VideoMAEPretrainDecoder)
     neck_sd = {k[len('neck.'):]: v for k, v in converted.items() if k.startswith('neck.')}
     result = neck.load_state_dict(neck_sd, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
@@ -378,11 +388,11 @@ def test_malicious_pickle_is_refused(tmp_path):
     path = tmp_path / 'evil.pth'
     torch.save({'model': {'w': torch.zeros(1)}, 'payload': _CreatesFile(str(target))}, path)
     assert not target.exists()
-    with pytest.raises(CheckpointLoadError) as err:
+    with pytest.raises(CheckpointRefusedError) as err:
         load_checkpoint_file(path)
     assert not target.exists()
     message = str(err.value)
-    assert str(path) in message and 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1' in message
+    assert str(path) in message and 'io.open' in message  # the file and what it calls
 
 
 def test_cli_round_trip(tmp_path):
@@ -392,7 +402,8 @@ def test_cli_round_trip(tmp_path):
     run = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'convert_checkpoint.py'),
                           str(src), str(dst)], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert 'official_finetune' in run.stdout and 'keys written: 32' in run.stdout
+    # patch embed 2 + 3 blocks x 13 + fc_norm 2 + head 2
+    assert 'official_finetune' in run.stdout and 'keys written: 45' in run.stdout
 
     saved = torch.load(dst, map_location='cpu', weights_only=True)
     assert saved['meta'] == {'converted_from': 'official_finetune', 'source_file': str(src)}
@@ -400,9 +411,9 @@ def test_cli_round_trip(tmp_path):
 
     from mmengine.runner import load_checkpoint
     recognizer = nn.Module()
-    recognizer.backbone = tiny_vit(final_norm=False, with_fc_norm=True)
+    recognizer.backbone = syn_vit(final_norm=False, with_fc_norm=True)
     recognizer.cls_head = nn.Module()
-    recognizer.cls_head.fc_cls = nn.Linear(48, 5)
+    recognizer.cls_head.fc_cls = nn.Linear(DIMS, CLASSES)
     load_checkpoint(recognizer, str(dst), map_location='cpu', strict=True)
     assert_same({k: v for k, v in recognizer.state_dict().items()}, native)
 

@@ -1,28 +1,30 @@
 """Encoder / decoder masks: exact counts, structure, and bit parity with the
-official VideoMAE V2 generators (``shared/reference/masks_ref.pt``)."""
-import os
-from pathlib import Path
+official VideoMAE V2 generators (``tests/data/reference/masks_ref.pt``, or the
+path in ``VIDEOMAE_MASKS_REF``; fixture ``masks_ref`` of ``conftest.py``).
 
+Expected counts are literals: the official generators hide
+``int(ratio * (H * W))`` positions of each slice (``TubeMaskingGenerator``) and
+``int(ratio * T * H * W)`` tokens (``RandomMaskingGenerator``), worked out by
+hand here, not recomputed with the code under test."""
 import numpy as np
 import pytest
-import torch
 
 from mmvmae2.datasets.transforms.masking import (VideoMAEMaskGenerator, frame_decoder_mask,
                                                  no_decoder_mask, random_decoder_mask,
                                                  random_mask, running_cell_mask, tube_mask)
 
 GRID = (8, 14, 14)  # ViT-B, 16 frames 224x224
-REF_PATH = Path(os.environ.get(
-    'VIDEOMAE_MASKS_REF',
-    Path(__file__).resolve().parents[1].parent / 'shared' / 'reference' / 'masks_ref.pt'))
 
 
 @pytest.fixture(scope='module')
-def ref():
-    if not REF_PATH.is_file():
-        pytest.skip(f'official masks reference not found at {REF_PATH} '
-                    '(set VIDEOMAE_MASKS_REF to its path)')
-    return torch.load(REF_PATH, weights_only=True)
+def ref(masks_ref):
+    return masks_ref
+
+
+@pytest.fixture(scope='module')
+def ref_window(ref):
+    """The official generators' window and ratios, as stored in the file."""
+    return tuple(ref['window_size']), ref['tube_mask_ratio'], ref['running_cell_mask_ratio']
 
 
 def slices(mask, grid):
@@ -30,24 +32,47 @@ def slices(mask, grid):
 
 
 # --------------------------------------------------------------- encoder masks
-@pytest.mark.parametrize('grid', [GRID, (8, 7, 7), (4, 5, 9), (1, 1, 3)])
-@pytest.mark.parametrize('ratio', [0.0, 0.5, 0.75, 0.9])
-def test_tube_counts_exact_and_identical_over_time(grid, ratio):
+# grid, ratio, hidden positions per slice: int(ratio * (H * W))
+TUBE_COUNTS = [
+    (GRID, 0.0, 0), (GRID, 0.5, 98), (GRID, 0.75, 147), (GRID, 0.9, 176),  # 176.4
+    ((8, 7, 7), 0.5, 24), ((8, 7, 7), 0.75, 36), ((8, 7, 7), 0.9, 44),  # 24.5, 36.75, 44.1
+    ((4, 5, 9), 0.5, 22), ((4, 5, 9), 0.75, 33), ((4, 5, 9), 0.9, 40),  # 22.5, 33.75, 40.5
+    ((1, 1, 3), 0.5, 1), ((1, 1, 3), 0.75, 2), ((1, 1, 3), 0.9, 2),
+    ((2, 6, 10), 0.9, 54),
+]
+
+
+@pytest.mark.parametrize('grid, ratio, hidden', TUBE_COUNTS)
+def test_tube_counts_exact_and_identical_over_time(grid, ratio, hidden):
     rng = np.random.RandomState(1)
     for _ in range(3):
         m = slices(tube_mask(grid, ratio, rng), grid)
         assert m.dtype == bool
-        assert (m.sum(1) == int(ratio * grid[1] * grid[2])).all()
+        assert m.sum(1).tolist() == [hidden] * grid[0]
         assert (m == m[0]).all()
 
 
-@pytest.mark.parametrize('grid', [GRID, (8, 7, 7), (4, 5, 9)])
-@pytest.mark.parametrize('ratio', [0.5, 0.75, 0.9])
-def test_random_mask_count_exact_and_not_tube_shaped(grid, ratio):
-    n = int(np.prod(grid))
+def test_tube_count_is_the_official_int_of_ratio_times_slice():
+    """Official ``TubeMaskingGenerator``: ``int(mask_ratio * num_patches_per_frame)``,
+    i.e. ``int(0.95 * 60) = 57`` on a 6 x 10 grid (0.95 * 60 is exactly 57.0 in floats,
+    while ``0.95 * 6 * 10`` is 56.99999999999999 and would give 56)."""
+    m = slices(tube_mask((3, 6, 10), 0.95, np.random.RandomState(0)), (3, 6, 10))
+    assert m.sum(1).tolist() == [57, 57, 57]
+
+
+# grid, ratio, hidden tokens: int(ratio * T * H * W)
+RANDOM_COUNTS = [
+    (GRID, 0.5, 784), (GRID, 0.75, 1176), (GRID, 0.9, 1411),  # 1411.2
+    ((8, 7, 7), 0.5, 196), ((8, 7, 7), 0.75, 294), ((8, 7, 7), 0.9, 352),  # 352.8
+    ((4, 5, 9), 0.5, 90), ((4, 5, 9), 0.75, 135), ((4, 5, 9), 0.9, 162),
+]
+
+
+@pytest.mark.parametrize('grid, ratio, hidden', RANDOM_COUNTS)
+def test_random_mask_count_exact_and_not_tube_shaped(grid, ratio, hidden):
     rng = np.random.RandomState(2)
     masks = [random_mask(grid, ratio, rng) for _ in range(3)]
-    assert all(m.sum() == int(ratio * n) for m in masks)
+    assert [m.sum() for m in masks] == [hidden] * 3
     assert not all((slices(m, grid) == slices(m, grid)[0]).all() for m in masks)
     assert len({m.tobytes() for m in masks}) == 3
 
@@ -64,12 +89,12 @@ def test_generator_and_global_rng_are_accepted():
 
 
 # ----------------------------------------------------------------- running cell
-@pytest.mark.parametrize('cell, ratio', [((2, 2), 0.25), ((2, 2), 0.5), ((2, 2), 0.75),
-                                         ((3, 3), 1 / 3), ((1, 4), 0.5), ((2, 3), 0.5)])
+# cell, ratio, cell positions n, of which k are dropped in each slice
+@pytest.mark.parametrize('cell, ratio, n, k', [((2, 2), 0.25, 4, 1), ((2, 2), 0.5, 4, 2),
+                                               ((2, 2), 0.75, 4, 3), ((3, 3), 1 / 3, 9, 3),
+                                               ((1, 4), 0.5, 4, 2), ((2, 3), 0.5, 6, 3)])
 @pytest.mark.parametrize('hw', [(12, 12), (7, 7), (5, 9)])
-def test_running_cell_balance(cell, ratio, hw):
-    n = cell[0] * cell[1]
-    k = int(ratio * n)
+def test_running_cell_balance(cell, ratio, n, k, hw):
     grid = (2 * n, ) + hw
     for start in range(n):
         m = slices(running_cell_mask(grid, ratio, cell, start=start), grid)
@@ -156,27 +181,38 @@ def test_loss_token_count_is_704_for_any_tube_draw():
 
 
 # --------------------------------------------------------- official parity
-def test_tube_parity_with_official(ref):
+def test_tube_parity_with_official(ref, ref_window):
+    grid, ratio, _ = ref_window
     rng = np.random.RandomState(0)
-    for i in range(3):
-        assert (tube_mask(GRID, 0.9, rng) == ref['tube_masks'][i].numpy()).all()
+    for i, expected in enumerate(ref['tube_masks']):
+        mask = tube_mask(grid, ratio, rng)
+        assert (mask == expected.numpy()).all()
+        assert (~mask).sum() == ref['tube_visible_counts'][i]
+        assert mask.sum() == ref['tube_masked_counts'][i]
     np.random.seed(0)  # the global RNG path gives the same draws
-    assert (tube_mask(GRID, 0.9) == ref['tube_masks'][0].numpy()).all()
+    assert (tube_mask(grid, ratio) == ref['tube_masks'][0].numpy()).all()
 
 
-def test_running_cell_parity_with_official(ref):
-    for start in range(4):
-        expected = ref['running_cell_all_mask_maps'][start].reshape(-1).numpy()
-        assert (running_cell_mask(GRID, 0.5, start=start) == expected).all()
+def test_running_cell_parity_with_official(ref, ref_window):
+    grid, _, ratio = ref_window
+    for start, expected in enumerate(ref['running_cell_all_mask_maps']):
+        assert (running_cell_mask(grid, ratio, start=start) == expected.reshape(-1).numpy()).all()
     rng = np.random.RandomState(0)
-    for i in range(3):
-        assert (running_cell_mask(GRID, 0.5, rng=rng) == ref['running_cell_masks'][i].numpy()).all()
+    for i, expected in enumerate(ref['running_cell_masks']):
+        mask = running_cell_mask(grid, ratio, rng=rng)
+        assert (mask == expected.numpy()).all()
+        assert (~mask).sum() == ref['cell_reconstructed_counts'][i]
+        per_frame = list(ref['cell_reconstructed_per_frame'][i])
+        assert (~slices(mask, grid)).sum(1).tolist() == per_frame
+        start = ref['running_cell_start_ptrs'][i]  # the official draw picked this map
+        assert (mask == running_cell_mask(grid, ratio, start=start)).all()
 
 
-def test_interleaved_dataset_order_parity_with_official(ref):
+def test_interleaved_dataset_order_parity_with_official(ref, ref_window):
+    grid, enc_ratio, dec_ratio = ref_window
     rng = np.random.RandomState(0)
     for sample in ref['interleaved_dataset_order_seed0']:
-        enc, dec = tube_mask(GRID, 0.9, rng), running_cell_mask(GRID, 0.5, rng=rng)
+        enc, dec = tube_mask(grid, enc_ratio, rng), running_cell_mask(grid, dec_ratio, rng=rng)
         assert (enc == sample['encoder_mask'].numpy()).all()
         assert (dec == sample['decoder_mask'].numpy()).all()
         assert (~enc).sum() == sample['n_enc_visible']
@@ -184,9 +220,14 @@ def test_interleaved_dataset_order_parity_with_official(ref):
         assert (enc & ~dec).sum() == sample['n_loss_tokens']
 
 
-def test_transform_matches_official_order(ref):
-    gen = VideoMAEMaskGenerator()
-    imgs = np.broadcast_to(np.zeros((), np.uint8), (3, 3, 16, 224, 224))
+def test_transform_matches_official_order(ref, ref_window):
+    """The transform (ViT-B defaults: 16 x 2 frames, 16 x 16 patches, 0.9 / 0.5)
+    draws the official masks in the official order."""
+    grid, enc_ratio, dec_ratio = ref_window
+    gen = VideoMAEMaskGenerator(encoder_ratio=enc_ratio, decoder_ratio=dec_ratio)
+    clips = len(ref['interleaved_dataset_order_seed0'])
+    imgs = np.broadcast_to(np.zeros((), np.uint8), (clips, 3, 2 * grid[0], 16 * grid[1],
+                                                    16 * grid[2]))
     np.random.seed(0)
     out = gen(dict(imgs=imgs))
     for i, sample in enumerate(ref['interleaved_dataset_order_seed0']):
@@ -216,7 +257,7 @@ def test_transform_on_frame_list_and_other_settings():
     out = VideoMAEMaskGenerator(decoder_type='none')(dict(imgs=frames[:4] * 4))
     assert (out['decoder_mask'] == ~out['encoder_mask']).all()
     out = VideoMAEMaskGenerator(decoder_type='random', decoder_ratio=0.25)(dict(imgs=frames))
-    assert out['decoder_mask'].sum() == int(0.25 * 4 * 7 * 10)
+    assert out['decoder_mask'].sum() == 70  # 0.25 * 4 * 7 * 10
     assert 'running_cell' in repr(VideoMAEMaskGenerator())
 
 
