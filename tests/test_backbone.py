@@ -180,3 +180,36 @@ def test_layer_decay_constructor_finds_blocks():
     assert scale[id(names['backbone.blocks.1.mlp.fc1.weight'])] == pytest.approx(0.5)
     assert scale[id(names['cls_head.fc_cls.weight'])] == pytest.approx(1.0)
     assert len(scale) == len(names)
+
+
+def test_mlp_dropout_only_after_fc2():
+    """The official Mlp is fc1 -> GELU -> fc2 -> dropout (the dropout after
+    the GELU is commented out): in training every output is either dropped
+    or the undropped value scaled by 1 / (1 - p)."""
+    from mmvmae2.models.utils import Mlp
+    torch.manual_seed(0)
+    mlp = Mlp(16, 64, drop=0.5)
+    x = torch.randn(4, 10, 16)
+    with torch.no_grad():
+        plain = mlp.fc2(torch.nn.functional.gelu(mlp.fc1(x)))
+        mlp.eval()
+        assert torch.equal(mlp(x), plain)
+        mlp.train()
+        out = mlp(x)
+    dropped = out == 0
+    assert 0.3 < dropped.float().mean() < 0.7
+    assert torch.allclose(out[~dropped], 2 * plain[~dropped], atol=1e-6)
+    # The block passes its drop_rate to the MLP and to the attention projection only.
+    vit = tiny_vit(drop_rate=0.1)
+    block = vit.blocks[0]
+    assert block.mlp.drop.p == 0.1 and block.attn.proj_drop.p == 0.1
+
+
+def test_token_grid_is_owned_by_the_backbone():
+    model = tiny_vit(patch_size=8, img_size=(32, 48), num_frames=8, tubelet_size=2)
+    assert model.grid_size == (4, 4, 6) and model.num_patches == 96
+    assert model.token_grid((16, 24, 40)) == (8, 3, 5)
+    with pytest.raises(ValueError, match='does not divide'):
+        model.token_grid((16, 24, 36))
+    with pytest.raises(ValueError, match='does not divide'):
+        tiny_vit(img_size=30)

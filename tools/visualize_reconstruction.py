@@ -34,6 +34,8 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
+from mmvmae2.compat import checkpoint_loading
+
 GREY = 0.5
 
 
@@ -156,7 +158,8 @@ def visualize(cfg: Config, checkpoint: str, video: str, out: str, num_slices: in
     if not osp.isfile(video):
         raise FileNotFoundError(f'video not found: {video}')
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    with checkpoint_loading():  # mmengine checkpoints under torch >= 2.6, nothing unsafe
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     model.to(device).eval()
 
     np.random.seed(seed)  # the mask generator draws with the global numpy RNG
@@ -167,9 +170,10 @@ def visualize(cfg: Config, checkpoint: str, video: str, out: str, num_slices: in
         sample = model(batch['inputs'], batch['data_samples'], mode='predict')[0]
 
     backbone = model.backbone
-    tubelet, patch, grid = backbone.tubelet_size, backbone.patch_size, backbone.grid_size
     to_thwc = lambda v: v[0].permute(1, 2, 3, 0).float().numpy()  # noqa: E731 (C,T,H,W)->(T,H,W,C)
     original, recon = to_thwc(sample.input_video), to_thwc(sample.pred_video)
+    tubelet, patch = backbone.tubelet_size, backbone.patch_size
+    grid = backbone.token_grid(original.shape[:3])
     enc_hidden = _token_map(sample.encoder_mask[0].cpu(), grid, tubelet, patch)
     dec_dropped = _token_map(sample.decoder_mask[0].cpu(), grid, tubelet, patch)
     frames = [s * tubelet for s in range(min(num_slices, grid[0]))]

@@ -1,5 +1,5 @@
 # VideoMAE V2 dual-masking pretraining of ViT-B/16 on Kinetics-400:
-# 200 epochs x 4 clips per video, 8 GPUs x 8 videos (256 clips).
+# 200 epochs x 4 clips per video, 8 GPUs x 8 videos (64 videos, 256 clips).
 _base_ = [
     '../_base_/models/videomaev2_vit-base-p16.py',
     '../_base_/datasets/k400_pretrain.py',

@@ -1,7 +1,7 @@
 # VideoMAE V2 dual-masking pretraining of ViT-g/14 on Kinetics-400:
-# 300 epochs x 4 clips per video, 8 GPUs x 8 videos (256 clips).
-# Activation checkpointing (model base); lr 6e-4, grad clip 0.02 and fp16
-# autocast with loss scaling (schedule base).
+# 300 epochs x 4 clips per video, 8 GPUs x 8 videos (64 videos, 256 clips).
+# Activation checkpointing of encoder and decoder (model base); lr 6e-4 per
+# 256 videos and grad clip 0.02 (schedule base).
 _base_ = [
     '../_base_/models/videomaev2_vit-giant-p14.py',
     '../_base_/datasets/k400_pretrain.py',

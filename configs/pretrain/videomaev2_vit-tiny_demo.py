@@ -42,7 +42,10 @@ train_dataloader = dict(
 # schedules gain little here.
 max_epochs = 80
 warmup_epochs = 5
-optim_wrapper = dict(optimizer=dict(lr=5e-4))
+# Plain fp32 steps: the recipe's AmpOptimWrapper (fp16 autocast) needs a GPU.
+optim_wrapper = dict(_base_.optim_wrapper, _delete_=True, type='OptimWrapper')
+optim_wrapper.pop('loss_scale')
+optim_wrapper['optimizer'] = dict(optim_wrapper['optimizer'], lr=5e-4)
 param_scheduler = _base_.param_scheduler
 param_scheduler[0].update(start_factor=1e-2, end=warmup_epochs)  # LinearLR warmup
 param_scheduler[1].update(begin=warmup_epochs, end=max_epochs)  # CosineAnnealingLR

@@ -1,6 +1,7 @@
 # VideoMAE V2 pretraining model, ViT-B/16 on 16 x 224^2 clips.
-# The decoder and head take the token geometry (width, token count, patch and
-# tubelet size) from the backbone, so a size variant only changes `arch`.
+# The decoder takes its size (the V2 decoder of the backbone's `arch`) and the
+# token geometry from the backbone, the head its patch and tubelet size, so a
+# size variant only changes `backbone.arch`.
 model = dict(
     type='VideoMAE',
     backbone=dict(
@@ -16,7 +17,7 @@ model = dict(
             dict(type='Xavier', layer='Linear', distribution='uniform', bias=0.),
             dict(type='Constant', layer='LayerNorm', val=1., bias=0.),
         ]),
-    neck=dict(type='VideoMAEPretrainDecoder', arch='base', mode='official'),
+    neck=dict(type='VideoMAEPretrainDecoder', mode='official'),
     head=dict(type='VideoMAEPretrainHead', norm_pix='per_channel'),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',

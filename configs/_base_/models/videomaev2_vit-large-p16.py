@@ -1,3 +1,3 @@
-# VideoMAE V2 pretraining model, ViT-L/16 (decoder size of the V2 recipe).
+# VideoMAE V2 pretraining model, ViT-L/16.
 _base_ = ['./videomaev2_vit-base-p16.py']
-model = dict(backbone=dict(arch='large'), neck=dict(arch='large'))
+model = dict(backbone=dict(arch='large'))

@@ -1,13 +1,24 @@
-# VideoMAE V2 pretraining schedule: AdamW (0.9, 0.95), wd 0.05 (not on 1-D
-# parameters, position table and mask token), lr per 256 videos scaled by the
-# real batch (--auto-scale-lr), linear warmup then cosine to 1% of the peak.
+# VideoMAE V2 pretraining schedule (official run_mae_pretraining.py with the
+# scripts/pretrain/*.sh arguments): AdamW (0.9, 0.95), wd 0.05 (not on 1-D
+# parameters, position table and mask token), fp16 autocast with dynamic loss
+# scaling, per-iteration linear warmup, then cosine decay to `min_lr`.
+#
+# Officially every lr is given per 256 videos and multiplied by (videos in the
+# total batch) / 256; a video gives `num_sample` (4) clips, so 256 videos are
+# 1024 clips. The configs train on 8 GPUs x 8 videos = 64 videos, and the
+# values below are the official ones at that batch; --auto-scale-lr rescales
+# them (all three, the factors below are relative) for another total batch.
 max_epochs = 200
 warmup_epochs = 20
-base_lr = 1e-3
+batch_videos = 64  # 8 GPUs x train_dataloader.batch_size (videos)
+lr = 1e-3 * batch_videos / 256  # official --lr 1e-3 (ViT-S/B/L/H) -> 2.5e-4
+min_lr = 1e-5 * batch_videos / 256  # official --min_lr default -> 2.5e-6
+warmup_lr = 1e-6 * batch_videos / 256  # official --warmup_lr default -> 2.5e-7
 
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=base_lr, betas=(0.9, 0.95), weight_decay=0.05),
+    type='AmpOptimWrapper',
+    loss_scale='dynamic',
+    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.95), weight_decay=0.05),
     paramwise_cfg=dict(
         flat_decay_mult=0.,
         custom_keys={
@@ -16,10 +27,10 @@ optim_wrapper = dict(
         }))
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min_ratio=1e-2, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=warmup_lr / lr, by_epoch=True, begin=0,
+         end=warmup_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min_ratio=min_lr / lr, by_epoch=True,
+         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
 ]
 
 # Resumes exactly also from checkpoints saved in mid-epoch
@@ -29,7 +40,6 @@ train_cfg = dict(type='VideoMAEResumableTrainLoop', max_epochs=max_epochs,
 val_cfg = None
 test_cfg = None
 
-# base_lr is for 256 clips, as officially. The dataloader batch counts videos,
-# each giving `num_sample` (4) clips, so that is 64 videos (8 GPUs x 8);
-# pass --auto-scale-lr to scale base_lr to another total batch.
-auto_scale_lr = dict(enable=False, base_batch_size=64)
+# mmengine compares base_batch_size with GPUs x train_dataloader.batch_size,
+# which counts videos: the lrs above are those of 64 videos.
+auto_scale_lr = dict(enable=False, base_batch_size=batch_videos)

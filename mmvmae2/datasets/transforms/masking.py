@@ -61,14 +61,16 @@ def _shuffled_bits(n: int, k: int, rng: RNG) -> np.ndarray:
 def tube_mask(grid: Sequence[int], ratio: float = 0.9, rng: RNG = None) -> np.ndarray:
     """VideoMAE tube masking: one random spatial mask repeated over time.
 
-    Exactly ``int(ratio * H * W)`` positions are hidden in every temporal
-    slice (ViT-B 8x14x14 at 0.9: 176 of 196, so 20 x 8 = 160 visible).
+    Exactly ``int(ratio * (H * W))`` positions are hidden in every temporal
+    slice, the official count (the product first: ``int(0.95 * 6 * 10)`` is
+    56 in floating point, ``int(0.95 * 60)`` is 57). ViT-B 8x14x14 at 0.9:
+    176 of 196, so 20 x 8 = 160 visible.
 
     Returns:
         np.ndarray: bool ``(T * H * W, )``, True = hidden.
     """
     t, h, w = _check_grid(grid)
-    per_slice = _shuffled_bits(h * w, int(_check_ratio(ratio) * h * w), rng)
+    per_slice = _shuffled_bits(h * w, int(_check_ratio(ratio) * (h * w)), rng)
     return np.tile(per_slice, t)
 
 
@@ -88,7 +90,8 @@ def _cell_drops(ratio: float, cell_size: Sequence[int]) -> Tuple[int, int, int]:
     if len(cell) != 2 or not all(isinstance(c, (int, np.integer)) and c > 0 for c in cell):
         raise ValueError(f'cell_size must be 2 positive ints (ch, cw), got {cell_size}')
     ch, cw = int(cell[0]), int(cell[1])
-    n, k = ch * cw, int(_check_ratio(ratio) * ch * cw)
+    n = ch * cw
+    k = int(_check_ratio(ratio) * n)  # official: int(4 * mask_ratio) for 2 x 2 cells
     if not 0 < k < n:
         allowed = ', '.join(f'{i}/{n}' for i in range(1, n)) or 'none'
         raise ValueError(

@@ -33,8 +33,10 @@ class VideoMAE(BaseModel):
     Args:
         backbone (dict): :class:`VideoMAEViT` config.
         neck (dict): :class:`VideoMAEPretrainDecoder` config; its
-            ``encoder_embed_dims``, ``num_patches``, ``patch_size`` and
-            ``tubelet_size`` default to the backbone's.
+            ``encoder_embed_dims``, ``num_patches``, ``patch_size``,
+            ``tubelet_size`` and ``in_channels`` are the backbone's, its
+            ``arch`` defaults to the backbone's size name (the V2 decoder of
+            that size).
         head (dict): :class:`VideoMAEPretrainHead` config; ``patch_size`` and
             ``tubelet_size`` default to the backbone's.
         data_preprocessor (dict, optional): Defaults to MMAction2's
@@ -71,7 +73,14 @@ class VideoMAE(BaseModel):
             encoder_embed_dims=self.backbone.embed_dims,
             num_patches=self.backbone.num_patches,
             patch_size=self.backbone.patch_size[0],
-            tubelet_size=self.backbone.tubelet_size)
+            tubelet_size=self.backbone.tubelet_size,
+            in_channels=self.backbone.in_channels)
+        neck = dict(neck)
+        if 'arch' not in neck:
+            if self.backbone.arch is None:
+                raise ValueError('the backbone has a custom arch dict: give the decoder size '
+                                 'as neck.arch (a dict with embed_dims, num_heads, num_layers)')
+            neck['arch'] = self.backbone.arch
         self.neck = MODELS.build(_with_geometry(neck, geometry, 'neck'))
         self.head = MODELS.build(
             _with_geometry(head, dict(patch_size=geometry['patch_size'],
@@ -114,14 +123,13 @@ class VideoMAE(BaseModel):
             tuple: ``pred (B, L, P)``, ``index (B, L)``, ``valid (B, L)`` as
             returned by the decoder.
         """
-        tub, (ph, pw) = self.backbone.tubelet_size, self.backbone.patch_size
-        T, H, W = video.shape[-3:]
-        tokens = (T // tub) * (H // ph) * (W // pw)
+        t, h, w = self.backbone.token_grid(video.shape[-3:])
         for name, mask in (('encoder_mask', encoder_mask), ('decoder_mask', decoder_mask)):
-            if mask.shape[-1] != tokens:
+            if mask.shape[-1] != t * h * w:
                 raise ValueError(
                     f'{name} covers {mask.shape[-1]} tokens but the backbone cuts the '
-                    f'{T}x{H}x{W} clip into {tokens} tokens (tubelet {tub}, patch {ph}x{pw}; '
+                    f'{"x".join(map(str, video.shape[-3:]))} clip into {t * h * w} tokens '
+                    f'(tubelet {self.backbone.tubelet_size}, patch {self.backbone.patch_size}; '
                     f'backbone.num_patches={self.backbone.num_patches}): set patch_size / '
                     'tubelet_size of VideoMAEMaskGenerator to the backbone\'s')
         latent = self.backbone(video, mask=encoder_mask)  # (B, N_vis, C)
@@ -170,24 +178,13 @@ class VideoMAE(BaseModel):
     def predict(self, inputs: torch.Tensor, data_samples: SampleList) -> SampleList:
         """Reconstruct the clips; each data sample gets ``pred_video``
         (``(S, C, T, H, W)`` pixels in [0, 1], query tokens replaced by the
-        de-normalized prediction) and ``input_video`` (the original)."""
-        from ..heads.videomae_head import normalize_patches, patchify, unpatchify
+        de-normalized prediction, see :meth:`VideoMAEPretrainHead.reconstruct`)
+        and ``input_video`` (the original)."""
         video, encoder_mask, decoder_mask = self.unpack(inputs, data_samples)
         pred, index, valid = self.reconstruct_tokens(video, encoder_mask, decoder_mask)
         pixels = self.to_pixels(video).float()
-        tub, patch = self.head.tubelet_size, self.head.patch_size
-        patches = patchify(pixels, tub, patch)  # (B, N, P, C)
-        _, mean, scale = normalize_patches(patches, self.head.norm_pix)
-        B, N, P, C = patches.shape
-        pred = pred.float().reshape(B, -1, P, C)
-        gather = index[..., None, None].expand(-1, -1, P, C)
-        mean = mean.expand_as(patches).gather(1, gather) if mean.dim() else mean
-        scale = scale.expand_as(patches).gather(1, gather) if scale.dim() else scale
-        # Padding rows point at non-query tokens: write their own pixels back.
-        values = torch.where(valid[..., None, None], pred * scale + mean, patches.gather(1, gather))
-        recon = patches.scatter(1, gather, values)  # (B, N, P, C)
-        grid = tuple(s // p for s, p in zip(video.shape[-3:], (tub, *patch)))
-        recon_video = unpatchify(recon, tub, patch, grid).clamp(0, 1)
+        grid = self.backbone.token_grid(video.shape[-3:])
+        recon_video = self.head.reconstruct(pred, index, valid, pixels, grid)
         S = recon_video.shape[0] // len(data_samples)
         for i, sample in enumerate(data_samples):
             sample.set_field(recon_video[i * S:(i + 1) * S].cpu(), 'pred_video')

@@ -25,15 +25,20 @@ ARCH_ALIASES = {'s': 'small', 'b': 'base', 'l': 'large', 'h': 'huge', 'g': 'gian
 OUT_TYPES = ('avg', 'raw', 'featmap')
 
 
+def arch_name(arch: str) -> str:
+    """Canonical size name of ``arch`` (``'b'`` -> ``'base'``)."""
+    name = ARCH_ALIASES.get(arch.lower(), arch.lower())
+    if name not in ARCH_SETTINGS:
+        raise ValueError(f'unknown arch {arch!r}; expected one of {sorted(ARCH_SETTINGS)} '
+                         f'or a dict with embed_dims, num_layers, num_heads, '
+                         f'feedforward_channels')
+    return name
+
+
 def _resolve_arch(arch: Union[str, Dict]) -> Dict:
     """Size table entry for ``arch`` (a name, an alias or a full dict)."""
     if isinstance(arch, str):
-        name = ARCH_ALIASES.get(arch.lower(), arch.lower())
-        if name not in ARCH_SETTINGS:
-            raise ValueError(f'unknown arch {arch!r}; expected one of {sorted(ARCH_SETTINGS)} '
-                             f'or a dict with embed_dims, num_layers, num_heads, '
-                             f'feedforward_channels')
-        return dict(ARCH_SETTINGS[name])
+        return dict(ARCH_SETTINGS[arch_name(arch)])
     required = {'embed_dims', 'num_layers', 'num_heads', 'feedforward_channels'}
     missing = required - set(arch)
     if missing:
@@ -104,7 +109,9 @@ class VideoMAEVisionTransformer(BaseModule):
             explicit attention (False). Defaults to True.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to truncated normal (std 0.02) Linear layers and unit
-            LayerNorms, as the official code.
+            LayerNorms, as the official fine-tuning ViT
+            (``modeling_finetune.py``); the pretraining configs use
+            Xavier-uniform Linear layers, as the official pretraining encoder.
     """
 
     def __init__(self,
@@ -135,6 +142,8 @@ class VideoMAEVisionTransformer(BaseModule):
             init_cfg = list(init_cfg)
         super().__init__(init_cfg=init_cfg)
         settings = _resolve_arch(arch)
+        # The size name (None for a custom dict): pretraining picks its decoder by it.
+        self.arch = arch_name(arch) if isinstance(arch, str) else None
         if out_type not in OUT_TYPES:
             raise ValueError(f'out_type must be one of {OUT_TYPES}, got {out_type!r}')
         self.embed_dims = settings['embed_dims']
@@ -146,16 +155,11 @@ class VideoMAEVisionTransformer(BaseModule):
         self.img_size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
         self.num_frames = num_frames
         self.tubelet_size = tubelet_size
+        self.in_channels = in_channels
         self.out_type = out_type
         self.with_cp = with_cp
         self.pos_embed_interp = pos_embed_interp
-        if num_frames % tubelet_size or self.img_size[0] % self.patch_size[0] \
-                or self.img_size[1] % self.patch_size[1]:
-            raise ValueError(f'num_frames={num_frames} / img_size={self.img_size} must be '
-                             f'multiples of tubelet_size={tubelet_size} / '
-                             f'patch_size={self.patch_size}')
-        self.grid_size = (num_frames // tubelet_size, self.img_size[0] // self.patch_size[0],
-                          self.img_size[1] // self.patch_size[1])
+        self.grid_size = self.token_grid((num_frames, *self.img_size))
         self.num_patches = self.grid_size[0] * self.grid_size[1] * self.grid_size[2]
 
         self.patch_embed = PatchEmbed3D(in_channels, self.embed_dims, tubelet_size,
@@ -174,7 +178,7 @@ class VideoMAEVisionTransformer(BaseModule):
             TransformerBlock(
                 self.embed_dims,
                 self.num_heads,
-                mlp_ratio=settings['feedforward_channels'] / self.embed_dims,
+                feedforward_channels=settings['feedforward_channels'],
                 qkv_bias=qkv_bias,
                 drop_rate=drop_rate,
                 attn_drop_rate=attn_drop_rate,
@@ -187,6 +191,22 @@ class VideoMAEVisionTransformer(BaseModule):
         self.fc_norm = nn.LayerNorm(self.embed_dims, eps=norm_eps) if with_fc_norm else None
         # Resize a learnable table saved for another grid when loading.
         self._register_load_state_dict_pre_hook(self._resize_pos_embed_hook)
+
+    def token_grid(self, clip_size: Sequence[int]) -> Tuple[int, int, int]:
+        """Token grid ``(T', H', W')`` the cube embedding cuts a clip into.
+
+        Args:
+            clip_size (Sequence[int]): ``(T, H, W)`` frames, height, width.
+
+        Returns:
+            tuple: ``(T // tubelet, H // patch_h, W // patch_w)``.
+        """
+        T, H, W = (int(s) for s in clip_size)
+        (ph, pw), tub = self.patch_size, self.tubelet_size
+        if T % tub or H % ph or W % pw:
+            raise ValueError(f'clip of {T}x{H}x{W} (frames x height x width) does not divide '
+                             f'into tubelet {tub} x patch {self.patch_size}')
+        return T // tub, H // ph, W // pw
 
     def init_weights(self) -> None:
         """Init from ``init_cfg``; a learnable table gets trunc-normal(.02)."""
@@ -239,7 +259,8 @@ class VideoMAEVisionTransformer(BaseModule):
             ascending token order. Otherwise, by ``out_type``: ``(B, C)``,
             ``(B, N, C)`` or ``(B, C, T', H', W')``.
         """
-        x, grid = self.patch_embed(x)  # (B, N, C)
+        grid = self.token_grid(x.shape[-3:])
+        x = self.patch_embed(x)  # (B, N, C)
         x = x + self.position_embedding(grid).to(x.dtype)
         B, N, C = x.shape
         if mask is not None:

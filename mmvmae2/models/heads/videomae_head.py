@@ -151,3 +151,34 @@ class VideoMAEPretrainHead(BaseModule):
         per_token = ((pred.float() - target)**2).mean(dim=-1)  # (B, L)
         loss = (per_token * weight).sum() / weight.sum().clamp(min=1.)
         return dict(loss=loss * self.loss_weight)
+
+    @torch.no_grad()
+    def reconstruct(self, pred: torch.Tensor, index: torch.Tensor, valid: torch.Tensor,
+                    video: torch.Tensor, grid: Tuple[int, int, int]) -> torch.Tensor:
+        """The clips with the query tokens replaced by the prediction, taken
+        back from the normalized target space to pixels with each token's own
+        mean and scale (see :func:`normalize_patches`).
+
+        Args:
+            pred (torch.Tensor): Predictions ``(B, L, P*C)`` of the decoder
+                query tokens.
+            index (torch.Tensor): Their token indices ``(B, L)``.
+            valid (torch.Tensor): ``(B, L)`` bool, False on padding rows
+                (those tokens keep their own pixels).
+            video (torch.Tensor): Pixels in [0, 1], ``(B, C, T, H, W)``.
+            grid (tuple): The backbone's token grid ``(T', H', W')`` of
+                ``video``.
+
+        Returns:
+            torch.Tensor: ``(B, C, T, H, W)`` pixels clamped to [0, 1].
+        """
+        patches = patchify(video.float(), self.tubelet_size, self.patch_size)  # (B, N, P, C)
+        _, mean, scale = normalize_patches(patches, self.norm_pix)
+        B, N, P, C = patches.shape
+        pred = pred.float().reshape(B, -1, P, C)  # (B, L, P, C)
+        gather = index[..., None, None].expand(-1, -1, P, C)
+        mean = mean.expand_as(patches).gather(1, gather) if mean.dim() else mean
+        scale = scale.expand_as(patches).gather(1, gather) if scale.dim() else scale
+        values = torch.where(valid[..., None, None], pred * scale + mean, patches.gather(1, gather))
+        recon = patches.scatter(1, gather, values)  # (B, N, P, C)
+        return unpatchify(recon, self.tubelet_size, self.patch_size, grid).clamp(0, 1)

@@ -10,13 +10,16 @@ from mmengine.model.weight_init import trunc_normal_
 from ..utils.pos_embed import sinusoid_position_table
 from ..utils.transformer import TransformerBlock, linear_drop_path_rates
 
-# Decoder width / heads / depth per encoder size (VideoMAE V2 recipes).
+# The V2 decoder of each encoder size (official ``pretrain_videomae_*`` models
+# in ``models/modeling_pretrain.py``). Its MLP has the encoder's ``mlp_ratio``:
+# 4, except ViT-g's 48 / 11 (``int(512 * 48 / 11) = 2234``, like its
+# encoder's 1408 -> 6144).
 DECODER_SETTINGS: Dict[str, Dict] = {
-    'small': dict(embed_dims=192, num_heads=3, num_layers=4),
-    'base': dict(embed_dims=384, num_heads=6, num_layers=4),
-    'large': dict(embed_dims=512, num_heads=8, num_layers=4),
-    'huge': dict(embed_dims=512, num_heads=8, num_layers=4),
-    'giant': dict(embed_dims=512, num_heads=8, num_layers=4),
+    'small': dict(embed_dims=192, num_heads=3, num_layers=4, feedforward_channels=768),
+    'base': dict(embed_dims=384, num_heads=6, num_layers=4, feedforward_channels=1536),
+    'large': dict(embed_dims=512, num_heads=8, num_layers=4, feedforward_channels=2048),
+    'huge': dict(embed_dims=512, num_heads=8, num_layers=4, feedforward_channels=2048),
+    'giant': dict(embed_dims=512, num_heads=8, num_layers=4, feedforward_channels=2234),
 }
 MODES = ('official', 'efficient')
 
@@ -71,16 +74,17 @@ class VideoMAEPretrainDecoder(BaseModule):
     ``tubelet * patch * patch * 3`` normalized pixels of the query tokens only.
 
     Args:
-        arch (str | dict): Encoder size name (decoder sizes of the V2
-            recipes) or a dict with ``embed_dims``, ``num_heads``,
-            ``num_layers``. Defaults to ``'base'``.
+        arch (str | dict): Size name of the encoder (``'small'`` ...
+            ``'giant'``, see ``DECODER_SETTINGS``) or a dict with
+            ``embed_dims``, ``num_heads``, ``num_layers`` and optionally
+            ``feedforward_channels`` (4 x ``embed_dims`` when left out).
+            ``VideoMAE`` passes the backbone's. Defaults to ``'base'``.
         encoder_embed_dims (int): Width of the encoder output. Defaults to 768.
         num_patches (int): Tokens of the native clip (position table size).
             Defaults to 1568.
         patch_size (int): Pixels per token side. Defaults to 16.
         tubelet_size (int): Frames per token. Defaults to 2.
         in_channels (int): Pixel channels. Defaults to 3.
-        mlp_ratio (float): MLP width over ``embed_dims``. Defaults to 4.
         qkv_bias (bool): ``q_bias``/``v_bias`` in attention. Defaults to True.
         drop_path_rate (float): Stochastic depth of the last block.
             Defaults to 0.
@@ -100,7 +104,6 @@ class VideoMAEPretrainDecoder(BaseModule):
                  patch_size: int = 16,
                  tubelet_size: int = 2,
                  in_channels: int = 3,
-                 mlp_ratio: float = 4.,
                  qkv_bias: bool = True,
                  drop_path_rate: float = 0.,
                  init_values: float = 0.,
@@ -114,12 +117,10 @@ class VideoMAEPretrainDecoder(BaseModule):
             init_cfg = list(init_cfg)
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
-            from ..backbones.vit import ARCH_ALIASES
-            name = ARCH_ALIASES.get(arch.lower(), arch.lower())
-            if name not in DECODER_SETTINGS:
+            if arch not in DECODER_SETTINGS:
                 raise ValueError(f'unknown decoder arch {arch!r}; expected one of '
                                  f'{sorted(DECODER_SETTINGS)} or a dict')
-            arch = DECODER_SETTINGS[name]
+            arch = DECODER_SETTINGS[arch]
         if mode not in MODES:
             raise ValueError(f'decoder mode must be one of {MODES}, got {mode!r}')
         self.embed_dims = arch['embed_dims']
@@ -134,7 +135,8 @@ class VideoMAEPretrainDecoder(BaseModule):
             'pos_embed', sinusoid_position_table(num_patches, self.embed_dims), persistent=False)
         dpr = linear_drop_path_rates(drop_path_rate, arch['num_layers'])
         self.blocks = nn.ModuleList([
-            TransformerBlock(self.embed_dims, arch['num_heads'], mlp_ratio, qkv_bias,
+            TransformerBlock(self.embed_dims, arch['num_heads'],
+                             arch.get('feedforward_channels'), qkv_bias,
                              drop_path_rate=dpr[i], init_values=init_values, norm_eps=norm_eps)
             for i in range(arch['num_layers'])
         ])
@@ -142,8 +144,18 @@ class VideoMAEPretrainDecoder(BaseModule):
         self.head = nn.Linear(self.embed_dims, self.patch_dims)
 
     def init_weights(self) -> None:
+        """``init_cfg`` (Xavier-uniform Linear layers, unit LayerNorms, as the
+        official decoder), then what the official ``PretrainVisionTransformer``
+        does with the two parts it owns: ``encoder_to_decoder`` keeps
+        PyTorch's default Linear init (its ``_init_weights`` is never applied
+        there) and ``mask_token`` is drawn from a normal of std 0.02
+        truncated at +-0.02 (its ``trunc_normal_`` passes ``a=-std, b=std``).
+        """
         super().init_weights()
-        trunc_normal_(self.mask_token, std=.02)
+        if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
+            return
+        self.encoder_to_decoder.reset_parameters()
+        trunc_normal_(self.mask_token, std=.02, a=-.02, b=.02)
 
     def forward(self, latent: torch.Tensor, encoder_mask: torch.Tensor,
                 decoder_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -94,7 +94,11 @@ class Attention(nn.Module):
 
 
 class Mlp(nn.Module):
-    """Two-layer MLP ``fc1 -> GELU -> dropout -> fc2 -> dropout``."""
+    """Two-layer MLP ``fc1 -> GELU -> fc2 -> dropout``.
+
+    As the official VideoMAE (V2) block: dropout only after ``fc2``, none
+    between the GELU and ``fc2``.
+    """
 
     def __init__(self, embed_dims: int, hidden_dims: int, drop: float = 0.) -> None:
         super().__init__()
@@ -104,7 +108,8 @@ class Mlp(nn.Module):
         self.drop = nn.Dropout(drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
+        """``(B, N, C) -> (B, N, C)``."""
+        return self.drop(self.fc2(self.act(self.fc1(x))))
 
 
 class TransformerBlock(nn.Module):
@@ -113,8 +118,8 @@ class TransformerBlock(nn.Module):
     Args:
         embed_dims (int): Token channels.
         num_heads (int): Attention heads.
-        mlp_ratio (float): Hidden width of the MLP over ``embed_dims``.
-            Defaults to 4.
+        feedforward_channels (int, optional): Hidden width of the MLP;
+            ``4 * embed_dims`` when None. Defaults to None.
         qkv_bias (bool): See :class:`Attention`. Defaults to True.
         drop_rate (float): Dropout after projections. Defaults to 0.
         attn_drop_rate (float): Attention dropout. Defaults to 0.
@@ -128,7 +133,7 @@ class TransformerBlock(nn.Module):
     def __init__(self,
                  embed_dims: int,
                  num_heads: int,
-                 mlp_ratio: float = 4.,
+                 feedforward_channels: Optional[int] = None,
                  qkv_bias: bool = True,
                  drop_rate: float = 0.,
                  attn_drop_rate: float = 0.,
@@ -142,7 +147,7 @@ class TransformerBlock(nn.Module):
                               use_sdpa=use_sdpa)
         self.drop_path = DropPath(drop_path_rate) if drop_path_rate > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(embed_dims, eps=norm_eps)
-        self.mlp = Mlp(embed_dims, int(embed_dims * mlp_ratio), drop_rate)
+        self.mlp = Mlp(embed_dims, feedforward_channels or 4 * embed_dims, drop_rate)
         if init_values > 0:
             self.gamma_1 = nn.Parameter(init_values * torch.ones(embed_dims))
             self.gamma_2 = nn.Parameter(init_values * torch.ones(embed_dims))
@@ -181,19 +186,14 @@ class PatchEmbed3D(BaseModule):
         self.proj = nn.Conv3d(in_channels, embed_dims, kernel_size=(tubelet_size, *patch_size),
                               stride=(tubelet_size, *patch_size))
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, int, int]]:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Args:
-            x (torch.Tensor): Clip ``(B, C, T, H, W)``; T, H, W must be
-                multiples of the tubelet and patch sizes.
+            x (torch.Tensor): Clip ``(B, C, T, H, W)``; T, H, W multiples of
+                the tubelet and patch sizes (checked by the ViT's
+                ``token_grid``).
 
         Returns:
-            tuple: tokens ``(B, T'*H'*W', C)`` in ``(t h w)`` order and the
-            grid ``(T', H', W')``.
+            torch.Tensor: tokens ``(B, T'*H'*W', C)`` in ``(t h w)`` order.
         """
-        T, H, W = x.shape[-3:]
-        if T % self.tubelet_size or H % self.patch_size[0] or W % self.patch_size[1]:
-            raise ValueError(f'clip of {T}x{H}x{W} (frames x height x width) does not divide '
-                             f'into tubelet {self.tubelet_size} x patch {self.patch_size}')
         x = self.proj(x)  # (B, C, T', H', W')
-        grid = tuple(x.shape[-3:])
-        return x.flatten(2).transpose(1, 2), grid  # (B, N, C)
+        return x.flatten(2).transpose(1, 2)  # (B, N, C)
