@@ -13,6 +13,9 @@ warmup_epochs = 20
 batch_videos = 64  # 8 GPUs x train_dataloader.batch_size (videos)
 lr = 1e-3 * batch_videos / 256  # official --lr 1e-3 (ViT-S/B/L/H) -> 2.5e-4
 min_lr = 1e-5 * batch_videos / 256  # official --min_lr default -> 2.5e-6
+# The official script scales --warmup_lr but never passes it to its scheduler,
+# whose warmup starts at 0; LinearLR cannot start at 0, so it starts here
+# (1e-3 of the peak, a difference only in the first iterations).
 warmup_lr = 1e-6 * batch_videos / 256  # official --warmup_lr default -> 2.5e-7
 
 optim_wrapper = dict(
