@@ -199,6 +199,14 @@ def test_truncated_file_gets_a_clear_error(tmp_path):
         load_checkpoint_file(path)
 
 
+def _module_state_dict():
+    """A module's state dict: an OrderedDict with its ``_metadata``."""
+    linear = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        linear.weight.copy_(torch.arange(4.).view(2, 2))
+    return linear.state_dict()
+
+
 def mmengine_checkpoint(path: Path) -> dict:
     """What mmengine's CheckpointHook writes besides tensors: the message
     hub with HistoryBuffers (numpy arrays inside) and numpy scalars."""
@@ -210,7 +218,7 @@ def mmengine_checkpoint(path: Path) -> dict:
     checkpoint = dict(
         meta=dict(epoch=3, iter=12, seed=np.int64(1234), message_hub=hub.state_dict(),
                   dataset_meta=None),
-        state_dict=collections.OrderedDict(weight=torch.arange(4.)),
+        state_dict=_module_state_dict(),
         optimizer=dict(state={}, param_groups=[dict(lr=0.1, betas=(0.9, 0.95))]))
     torch.save(checkpoint, path)
     return checkpoint
@@ -223,7 +231,8 @@ def check_mmengine_checkpoint(loaded):
     iteration = hub['runtime_info']['iter']
     assert iteration == 12 and isinstance(iteration, np.int64)
     assert loaded['meta']['seed'] == 1234
-    assert torch.equal(loaded['state_dict']['weight'], torch.tensor([0., 1., 2., 3.]))
+    assert torch.equal(loaded['state_dict']['weight'], torch.tensor([[0., 1.], [2., 3.]]))
+    assert loaded['state_dict']._metadata == {'': {'version': 1}}
     assert loaded['optimizer']['param_groups'][0]['betas'] == (0.9, 0.95)
 
 

@@ -204,17 +204,19 @@ def _allowed_globals() -> Dict[str, Any]:
 class RestrictedUnpickler(pickle._Unpickler):
     """A pure-Python unpickler that builds only allow-listed objects.
 
-    Globals come from :func:`_allowed_globals` only; ``BUILD`` runs only on
-    the few plain classes that need it (``HistoryBuffer``, ``Namespace``,
-    ``OrderedDict``) and on numpy's pending arrays/dtypes, which it replaces
-    (on the stack and in the memo) by their checked result.
+    Globals come from :func:`_allowed_globals` only; ``BUILD`` sets
+    attributes only, and only on the few plain classes that need it
+    (``HistoryBuffer``, ``Namespace``, a state dict's ``OrderedDict``), or
+    gives numpy's pending arrays/dtypes their state, replacing them (on the
+    stack and in the memo) by the checked result.
     """
     dispatch = dict(pickle._Unpickler.dispatch)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._allowed = _allowed_globals()
-        self._buildable = (argparse.Namespace, ) + tuple(
+        # OrderedDict: a module's state_dict carries its ``_metadata`` attribute.
+        self._buildable = (argparse.Namespace, collections.OrderedDict) + tuple(
             v for k, v in self._allowed.items() if k.endswith('.HistoryBuffer'))
         self._callables = {id(v) for v in self._allowed.values() if v is not _NDARRAY}
         self._num_pending = 0
