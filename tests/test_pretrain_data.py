@@ -1,5 +1,6 @@
 """Pretraining data: demo videos, decoding backends, lists, repeated
 augmentation, hybrid sources, and skipping broken files without dying."""
+import errno
 import logging
 import math
 import random
@@ -17,9 +18,10 @@ from torch.utils.data import DataLoader
 import mmvmae2  # noqa: F401  (registers everything)
 from mmaction.registry import DATASETS, HOOKS, TRANSFORMS
 from mmvmae2.datasets import VideoMAEHybridPretrainDataset, VideoMAEPretrainDataset
-from mmvmae2.datasets.transforms import loading
+from mmvmae2.datasets.transforms import TransformError, errors, loading
 from mmvmae2.datasets.transforms.loading import VideoReadError, VideoTooShortError
 from mmvmae2.engine import VideoMAESkippedVideoHook
+from mmvmae2.engine.geometry_check import UncheckablePipeline, blank_sample
 
 BAD = {'corrupt.mp4', 'truncated.mp4', 'short.mp4', 'missing.mp4'}
 
@@ -48,7 +50,7 @@ def video_pipeline(clip_len=8, interval=2, repeats=2, size=32, backends=('decord
         dict(type='VideoMAEDecode'),
         dict(type='VideoMAERepeatedAugment', num_repeats=repeats, transforms=[
             dict(type='MultiScaleCrop', input_size=size, scales=(1, .875, .75, .66),
-                 random_crop=False, max_wh_scale_gap=1),
+                 random_crop=False, max_wh_scale_gap=1, num_fixed_crops=13),
             dict(type='Resize', scale=(size, size), keep_ratio=False),
             dict(type='FormatShape', input_format='NCTHW'),
             FakeMasks(),
@@ -118,11 +120,17 @@ def test_pyav_fallback_and_clear_errors(demo_video_dir, monkeypatch):
         init(dict(filename=str(demo_video_dir / 'corrupt.mp4')))
     with pytest.raises(VideoTooShortError, match='short.mp4 has 4 frames, one clip needs 16'):
         init(dict(filename=str(demo_video_dir / 'short.mp4'), min_frames=16))
-    # PyAV notices a video ending before the sampled frames
+    # PyAV notices a video ending before the sampled frames (a header that lies)
     results = TRANSFORMS.build(dict(type='VideoMAEInit', backends='pyav'))(
         dict(filename=str(demo_video_dir / 'short.mp4')))
-    results['frame_inds'] = np.array([0, 2, 9])
-    with pytest.raises(VideoTooShortError, match='short.mp4'):
+    assert results['total_frames'] == 4 and results['frame_count_exact']
+    results.update(total_frames=10, frame_inds=np.array([0, 2, 9]))
+    with pytest.raises(VideoTooShortError, match='short.mp4: decoded 4 frames'):
+        TRANSFORMS.build(dict(type='VideoMAEDecode'))(results)
+    # an index past the frames is a config error, not a bad file
+    results = init(dict(filename=str(demo_video_dir / 'video_000.mp4')))
+    results['frame_inds'] = np.arange(1, 33)  # start_index=1 on a video of 32 frames
+    with pytest.raises(ValueError, match=r'not all in \[0, 32\).*start_index'):
         TRANSFORMS.build(dict(type='VideoMAEDecode'))(results)
     with pytest.raises(ValueError, match='backends'):
         TRANSFORMS.build(dict(type='VideoMAEInit', backends=('opencv', )))
@@ -196,7 +204,7 @@ def rawframe_pipeline(clip_len, interval):
     pipeline = video_pipeline(clip_len, interval)
     pipeline[:3] = [dict(type='SampleFrames', clip_len=clip_len, frame_interval=interval,
                          num_clips=1, out_of_bound_opt='repeat_last'),
-                    dict(type='RawFrameDecode')]
+                    dict(type='VideoMAERawFrameDecode')]
     return pipeline
 
 
@@ -446,3 +454,161 @@ def test_official_videomaev2_list_feeds_a_video_and_a_rawframe_source(
         VideoMAEPretrainDataset(str(videos_only), [], list_format='videomaev2')
     with pytest.raises(ValueError, match='list_format must be one of'):
         VideoMAEPretrainDataset(str(videos_only), [], list_format='csv')
+
+
+# ------------------------------------------------ errors that are not bad files
+def write_mkv(path, num_frames=37, size=32):
+    """A matroska video: the container keeps no frame count, only a duration."""
+    import av
+    with av.open(str(path), 'w', format='matroska') as out:
+        stream = out.add_stream('mpeg4', rate=25)
+        stream.width = stream.height = size
+        stream.pix_fmt = 'yuv420p'
+        for i in range(num_frames):
+            frame = np.full((size, size, 3), 6 * i, np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')))
+        out.mux(stream.encode())
+    return str(path)
+
+
+class CountingContainer:
+    """Wraps a PyAV container and counts the frames it decodes."""
+
+    def __init__(self, container, decoded):
+        self._container, self._decoded = container, decoded
+
+    def decode(self, *args, **kwargs):
+        for frame in self._container.decode(*args, **kwargs):
+            self._decoded.append(frame)
+            yield frame
+
+    def __getattr__(self, name):
+        return getattr(self._container, name)
+
+
+def test_pyav_counts_frames_without_decoding(demo_video_dir, tmp_path, monkeypatch):
+    """The frame count comes from the header (mp4), else duration x rate
+    (matroska), else the demuxed packets: no frame is decoded to count, and
+    decoding stops at the last wanted frame."""
+    import av
+    mkv = write_mkv(tmp_path / 'no_count.mkv')
+    decoded, real_open = [], av.open
+
+    def counting_open(*args, **kwargs):
+        return CountingContainer(real_open(*args, **kwargs), decoded)
+
+    monkeypatch.setattr(av, 'open', counting_open)
+    for path, exact in ((str(demo_video_dir / 'video_000.mp4'), True), (mkv, False)):
+        container, total, _, is_exact = loading._open_pyav(path, 1)
+        assert (total, is_exact) == ((32, True) if exact else (37, False))
+        container.close()
+    assert decoded == []
+    # neither a count nor a duration: the packets are counted, not decoded
+    with real_open(mkv) as container:
+        stream = container.streams.video[0]
+        fake = type('Stream', (), dict(frames=0, duration=None, time_base=None,
+                                       average_rate=None, guessed_rate=None))()
+        holder = type('Container', (), dict(duration=None, demux=lambda self, s: container.demux(
+            stream), decode=lambda *a, **k: decoded.append('decode') or iter(())))()
+        assert loading.pyav_frame_count(holder, fake) == (37, True)
+    assert decoded == []
+    init = TRANSFORMS.build(dict(type='VideoMAEInit', backends='pyav'))
+    results = init(dict(filename=mkv))
+    results['frame_inds'] = np.array([3, 5, 10])
+    out = TRANSFORMS.build(dict(type='VideoMAEDecode'))(results)
+    assert len(decoded) == 11  # frames 0..10, not 37
+    assert [int(f[0, 0].mean()) for f in out['imgs']] == pytest.approx([18, 30, 60], abs=3)
+
+
+def test_pyav_estimated_count_too_high_repeats_the_last_frame(tmp_path, monkeypatch):
+    mkv = write_mkv(tmp_path / 'no_count.mkv', num_frames=37)
+    monkeypatch.setattr(loading, 'pyav_frame_count', lambda c, s: (40, False))
+    init, decode = (TRANSFORMS.build(dict(type=t)) for t in ('VideoMAEInit', 'VideoMAEDecode'))
+    results = init(dict(filename=mkv, min_frames=8))
+    assert results['video_backend'] == 'decord'  # decord counts itself
+    results.update(video_backend='pyav', video_fallbacks=(), total_frames=40,
+                   frame_count_exact=False)
+    results['video_reader'] = loading._open_pyav(mkv, 1)[0]
+    results['frame_inds'] = np.array([30, 36, 38, 39])
+    imgs = decode(results)['imgs']
+    assert [int(f[0, 0].mean()) for f in imgs] == pytest.approx([180, 216, 216, 216], abs=3)
+    results = init(dict(filename=mkv))  # the same shortfall with an exact count: damaged
+    results.update(video_backend='pyav', video_fallbacks=(), total_frames=40,
+                   frame_count_exact=True, video_reader=loading._open_pyav(mkv, 1)[0],
+                   frame_inds=np.array([39]))
+    with pytest.raises(VideoTooShortError, match='decoded 37 frames'):
+        decode(results)
+
+
+def test_config_error_in_the_pipeline_stops_at_once_naming_the_transform(demo_video_dir):
+    """A transform that raises for another reason than an unreadable file
+    stops the dataset at the first sample, naming the transform; nothing is
+    marked bad or skipped."""
+    pipeline = video_pipeline()
+    pipeline[3]['transforms'][1]['interpolation'] = 'bogus'  # Resize: fails when called
+    ds = VideoMAEPretrainDataset(str(demo_video_dir / 'train_list.txt'), pipeline,
+                                 data_prefix=dict(video=str(demo_video_dir)))
+    with pytest.raises(TransformError, match=r"Resize failed on .*video_000.mp4: KeyError: "
+                       r"'bogus'.*the run stops.*Resize\(scale=\(32, 32\)"):
+        ds[0]
+    assert ds.bad_files == {}
+    loader = DataLoader(ds, batch_size=2, num_workers=1, collate_fn=pseudo_collate)
+    with pytest.raises(TransformError, match='Resize failed on'):
+        next(iter(loader))
+    # the geometry check runs the same transforms on blank frames and stops too
+    with pytest.raises(TransformError, match=r'Resize failed on blank.mp4'):
+        blank_sample(ds.pipeline)
+    with pytest.raises(UncheckablePipeline):
+        blank_sample([dict(type='PackVideoMAEInputs')])
+
+
+def failing_then_working(opener, failures, calls):
+    """An opener raising a transient EIO ``failures`` times, then ``opener``."""
+
+    def open_video(source, num_threads):
+        calls.append(source)
+        if len(calls) <= failures:
+            raise OSError(errno.EIO, 'Input/output error (NFS hiccup)')
+        return opener(source, num_threads)
+
+    return open_video
+
+
+def test_transient_read_error_is_retried_and_loses_nothing(demo_video_dir, monkeypatch):
+    sleeps, calls = [], []
+    monkeypatch.setattr(errors.time, 'sleep', sleeps.append)
+    monkeypatch.setitem(loading._OPENERS, 'decord',
+                        failing_then_working(loading._OPENERS['decord'], 2, calls))
+    ds = VideoMAEPretrainDataset(str(demo_video_dir / 'train_list.txt'), video_pipeline(),
+                                 data_prefix=dict(video=str(demo_video_dir)))
+    sample = ds[1]['data_samples']
+    assert sample.filename == str(demo_video_dir / 'video_001.mp4')  # not a replacement
+    assert sample.skipped_videos == [] and ds.bad_files == {}
+    assert len(calls) == 3 and sleeps == [0.5, 1.0]  # two retries, backing off
+    # a transient error that never ends gives the file up after 4 attempts per backend
+    sleeps.clear()
+    monkeypatch.setitem(loading._OPENERS, 'decord',
+                        failing_then_working(None, 100, []))
+    monkeypatch.setitem(loading._OPENERS, 'pyav', failing_then_working(None, 100, []))
+    ds = VideoMAEPretrainDataset(str(demo_video_dir / 'train_list.txt'), video_pipeline(),
+                                 data_prefix=dict(video=str(demo_video_dir)))
+    with pytest.raises(RuntimeError, match='every sample'):
+        ds[0]
+    reason = ds.bad_files[str(demo_video_dir / 'video_000.mp4')]
+    assert reason.startswith('VideoReadError: cannot open') and reason.count(
+        'still there after 4 attempts') == 2
+    assert sleeps[:6] == [0.5, 1.0, 2.0] * 2
+
+
+def test_unreadable_raw_frames_are_skipped(tmp_path, demo_data):
+    ann, _ = write_rawframes(tmp_path, demo_data)
+    (tmp_path / 'clip_a' / 'img_00003.jpg').write_bytes(b'not a jpeg')
+    ds = VideoMAEPretrainDataset(str(ann), rawframe_pipeline(4, 2), data_type='rawframes',
+                                 data_prefix=dict(img=str(tmp_path)))
+    results = dict(ds.get_data_info(0), frame_inds=np.array([1, 3]))
+    with pytest.raises(VideoReadError, match=r'clip_a: cannot decode the image .*img_00003'):
+        TRANSFORMS.build(dict(type='VideoMAERawFrameDecode'))(results)
+    (tmp_path / 'clip_a' / 'img_00003.jpg').unlink()
+    with pytest.raises(VideoReadError, match=r'clip_a: cannot read .*img_00003.jpg: '
+                       'FileNotFoundError'):
+        TRANSFORMS.build(dict(type='VideoMAERawFrameDecode'))(results)

@@ -25,7 +25,11 @@ def test_seeds_are_a_function_of_seed_epoch_position(monkeypatch):
     sampler = make_sampler(monkeypatch)
     first = pairs(sampler, 0)
     assert sorted(i for i, _ in first) == list(range(12))  # a permutation of the dataset
-    assert [s for _, s in first] == [sample_seed(3, 0, p) for p in range(12)]
+    # the seeds of positions 0, 1, 2 of epoch 0 for seed 3 (fixed: changing the
+    # derivation changes the data of every run)
+    assert [s for _, s in first][:3] == [1576890651, 3578933982, 2930978690]
+    assert len({s for _, s in first}) == 12
+    assert sample_seed(3, 0, 0) == 1576890651 and sample_seed(3 + 2**32, 0, 0) == 1576890651
     assert pairs(sampler, 0) == first  # the same epoch again: the same data
     assert {s for _, s in pairs(sampler, 1)}.isdisjoint({s for _, s in first})  # fresh seeds
 
@@ -84,3 +88,30 @@ def test_loop_refuses_a_checkpoint_from_another_epoch_length(monkeypatch):
     loop._epoch, loop._iter = 1, 9  # 4 batches per epoch now: epoch 2 ended at iteration 8
     with pytest.raises(RuntimeError, match='iteration 9 of epoch 2, but an epoch now has 4'):
         loop.run_epoch()
+
+
+def test_loop_keeps_the_sampler_seed_in_the_checkpointed_message_hub(monkeypatch):
+    """A fresh run records its sampler's seed in message_hub (saved in every
+    checkpoint); a resumed run, whose sampler drew another seed, gets it back."""
+    import logging
+
+    from mmengine.logging import MessageHub
+    from mmvmae2.engine.loops import SAMPLER_SEED_KEY
+
+    def loop_with(sampler, hub):
+        loop = VideoMAEResumableTrainLoop.__new__(VideoMAEResumableTrainLoop)
+        loop.dataloader = DataLoader(list(range(10)), batch_size=3, sampler=sampler)
+        loop._runner = type('Runner', (), dict(message_hub=hub,
+                                               logger=logging.getLogger('loop_test')))()
+        return loop
+
+    first = make_sampler(monkeypatch, n=10, seed=1636069996)
+    hub = MessageHub.get_instance('sampler_seed_first_run')
+    loop_with(first, hub).restore_sampler_seed()
+    assert hub.get_info(SAMPLER_SEED_KEY) == 1636069996 and first.seed == 1636069996
+    resumed_hub = MessageHub.get_instance('sampler_seed_resumed_run')
+    resumed_hub.load_state_dict(hub.state_dict())  # what --resume does with a checkpoint
+    resumed = make_sampler(monkeypatch, n=10, seed=498213587)
+    loop_with(resumed, resumed_hub).restore_sampler_seed()
+    assert resumed.seed == 1636069996
+    assert pairs(resumed, 2) == pairs(first, 2)

@@ -30,8 +30,8 @@ from torch.utils.data import Dataset
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 from .samplers import SeededIndex
+from .transforms.errors import VideoReadError, VideoTooShortError, apply_transforms
 from .transforms.formatting import build_transforms
-from .transforms.loading import VideoTooShortError
 
 
 def _parse_list(ann_file: str, data_type: str, delimiter: Optional[str]) -> List[tuple]:
@@ -112,12 +112,18 @@ class VideoMAEPretrainDataset(BaseActionDataset):
     taking the lines of this dataset's ``data_type``. Blank lines and ``#``
     comments are ignored; a malformed line raises naming file and line.
 
-    A sample whose pipeline raises (missing, corrupt, unreadable, too short
-    file) is skipped: one warning per file names it and the reason, and a
-    random other sample is returned instead. The returned sample lists the
-    files skipped to produce it in ``data_samples.metainfo['skipped_videos']``
-    (``VideoMAESkippedVideoHook`` sums them in the training log). Files already
-    known to be bad are not tried again and never drawn as replacements.
+    A sample whose file cannot be read (missing, corrupt, unreadable, too
+    short: :class:`~mmvmae2.datasets.transforms.VideoReadError` from the
+    loading transforms, after retrying transient I/O errors) is skipped: one
+    warning per file names it and the reason, and a random other sample is
+    returned instead. Any other error of a transform (a config error, a bug)
+    stops at once with :class:`~mmvmae2.datasets.transforms.TransformError`
+    naming the transform and the sample. A pipeline that returns None (a
+    filtering transform, as in mmengine) also gets the sample replaced. The
+    returned sample lists the files skipped to produce it in
+    ``data_samples.metainfo['skipped_videos']`` (``VideoMAESkippedVideoHook``
+    sums them in the training log). Files already known to be bad are not
+    tried again and never drawn as replacements.
 
     An index from :class:`VideoMAESeededSampler` carries a seed: the pipeline (and the
     choice of replacements) then runs with ``random``/``np.random``/torch
@@ -218,14 +224,16 @@ class VideoMAEPretrainDataset(BaseActionDataset):
         return info.get('filename', info.get('frame_dir'))
 
     def _load(self, idx: int):
-        """Run the pipeline; returns ``(data, None)`` or ``(None, reason)``."""
+        """Run the pipeline; returns ``(data, None)`` or ``(None, reason)``
+        when the file cannot be read. Other errors are raised (see the class
+        docstring)."""
         info = self.get_data_info(idx)
         try:
             if self.data_type == 'rawframes' and info['total_frames'] < (self.min_frames or 0):
                 raise VideoTooShortError(f'{info["frame_dir"]} has {info["total_frames"]} '
                                          f'frames, one clip needs {self.min_frames}')
-            data = self.pipeline(info)
-        except Exception as e:
+            data = apply_transforms(getattr(self.pipeline, 'transforms', [self.pipeline]), info)
+        except VideoReadError as e:
             return None, f'{type(e).__name__}: {e}'
         return (data, None) if data is not None else (None, 'the pipeline returned None')
 

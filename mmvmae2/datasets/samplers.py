@@ -10,6 +10,11 @@ drawn sample its own seed, a hash of ``(seed, epoch, position in the epoch)``,
 and :class:`VideoMAEPretrainDataset` runs the pipeline under that seed. The
 data of a run is then a function of the seed alone: independent of the number
 of workers and processes, fresh at every epoch, identical after a resume.
+
+The seed is taken when the dataloader is built, before ``--resume`` restores
+the run's seed. ``VideoMAEResumableTrainLoop`` therefore keeps the sampler's
+seed in the checkpoints and hands it back on resume, so a run without a
+fixed ``randomness.seed`` resumes on its own data too.
 """
 from typing import Iterator, Optional
 
@@ -48,7 +53,8 @@ class VideoMAESeededSampler(DefaultSampler):
         dataset (Sized): The dataset.
         shuffle (bool): Shuffle the order every epoch. Defaults to True.
         seed (int, optional): Base seed, shared by all ranks; None takes the
-            runner's (synchronized) seed. Defaults to None.
+            runner's (synchronized) seed. ``VideoMAEResumableTrainLoop``
+            resets it to the seed of the run it resumes. Defaults to None.
         round_up (bool): As in ``DefaultSampler``. Defaults to True.
     """
 

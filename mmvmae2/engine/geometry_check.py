@@ -8,6 +8,8 @@ iteration fails deep in the model (or, with interpolated position tables,
 trains on another grid than intended). :class:`VideoMAEGeometryCheckHook`
 runs the part of every training pipeline after decoding on blank frames and
 compares what comes out with the backbone, naming the config keys to change.
+A transform that fails on those frames stops the run too, naming itself: it
+would fail on every real sample as well.
 """
 import warnings
 from typing import Iterator, Tuple
@@ -18,6 +20,7 @@ from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
 from mmvmae2.datasets.pretrain_dataset import frame_sampler_index, seeded
+from mmvmae2.datasets.transforms.errors import TransformError, apply_transforms
 
 
 def _transforms(pipeline) -> list:
@@ -31,24 +34,38 @@ def _sources(dataset) -> Iterator[Tuple[str, object]]:
             yield str(getattr(ds, 'ann_file', type(ds).__name__)), ds
 
 
+class UncheckablePipeline(ValueError):
+    """A pipeline without a frame sampler or a decoding step to recognize."""
+
+
 def blank_sample(pipeline, frame_hw: Tuple[int, int] = (240, 320)) -> dict:
     """Run the transforms after the decoding step on blank frames.
 
     Returns:
         dict: the packed sample, ``inputs (S, C, T, H, W)`` and
         ``data_samples`` with the masks ``(S, N)``.
+
+    Raises:
+        UncheckablePipeline: no frame sampler (``clip_len``) or no
+            ``*Decode`` transform in the pipeline.
+        TransformError: a transform failed, named in the message.
     """
     transforms = _transforms(pipeline)
-    sampler = transforms[frame_sampler_index(transforms)]
-    decode = max(i for i, t in enumerate(transforms) if type(t).__name__.endswith('Decode'))
-    clip_len = int(sampler.clip_len)
+    index = frame_sampler_index(transforms)
+    decodes = [i for i, t in enumerate(transforms) if type(t).__name__.endswith('Decode')]
+    if index is None or not decodes:
+        raise UncheckablePipeline('no frame sampler (a transform with clip_len and '
+                                  'frame_interval) or no *Decode transform')
+    sampler, clip_len = transforms[index], int(transforms[index].clip_len)
     results = dict(imgs=[np.zeros(frame_hw + (3, ), np.uint8)] * clip_len, img_shape=frame_hw,
                    original_shape=frame_hw, frame_inds=np.arange(clip_len), clip_len=clip_len,
                    frame_interval=sampler.frame_interval, num_clips=1, modality='RGB',
-                   start_index=0, label=-1, filename='blank.mp4')
+                   start_index=0, label=-1, filename='blank.mp4', total_frames=clip_len,
+                   avg_fps=30., video_backend='blank', frame_count_exact=True)
     with seeded(0):  # leaves the run's random state untouched
-        for t in transforms[decode + 1:]:
-            results = t(results)
+        results = apply_transforms(transforms[max(decodes) + 1:], results)
+    if results is None:
+        raise TransformError('the pipeline returned None on blank frames')
     return results
 
 
@@ -75,8 +92,12 @@ def check_geometry(sample: dict, backbone, name: str) -> None:
 @HOOKS.register_module()
 class VideoMAEGeometryCheckHook(Hook):
     """Before training, check every training pipeline against the backbone's
-    token grid (see the module docstring); a pipeline that cannot run on
-    blank frames is not checked (with a warning)."""
+    token grid (see the module docstring).
+
+    A transform that fails on the blank frames stops the run
+    (:class:`~mmvmae2.datasets.transforms.TransformError` naming it); a
+    pipeline without a recognizable frame sampler and decoding step is not
+    checked (with a warning)."""
 
     priority = 'VERY_HIGH'
 
@@ -88,8 +109,10 @@ class VideoMAEGeometryCheckHook(Hook):
         for name, ds in _sources(runner.train_loop.dataloader.dataset):
             try:
                 sample = blank_sample(ds.pipeline)
-            except Exception as e:  # a custom pipeline: leave it to the first iteration
-                warnings.warn(f'{name}: cannot check the pipeline geometry on blank frames '
-                              f'({type(e).__name__}: {e})')
+            except UncheckablePipeline as e:  # a custom pipeline: leave it to the first iteration
+                warnings.warn(f'{name}: cannot check the pipeline geometry on blank frames ({e})')
                 continue
+            except TransformError as e:
+                raise TransformError(f'{name}: the training pipeline fails on blank frames, '
+                                     f'before the first iteration: {e}') from e
             check_geometry(sample, backbone, name)

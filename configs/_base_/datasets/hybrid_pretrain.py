@@ -4,7 +4,8 @@
 # shared pipeline. Add or remove sources freely; lists are `path [label]`, or
 # the official lists as they are with `list_format='videomaev2'` (`path 0 -1`
 # for videos; raw-frame folders `dir start_index total_frames` need a source
-# with `data_type='rawframes'` and a RawFrameDecode pipeline).
+# with `data_type='rawframes'` and a VideoMAERawFrameDecode pipeline, which
+# skips unreadable frames as VideoMAEDecode skips broken videos).
 _base_ = ['./k400_pretrain.py']
 
 train_dataloader = dict(

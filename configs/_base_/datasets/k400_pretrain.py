@@ -1,5 +1,6 @@
 # Kinetics-400 videos (labels ignored) for VideoMAE V2 pretraining:
-# 16 frames at interval 4, multi-scale crop to 224, no flip, 4 augmented clips
+# 16 frames at interval 4, multi-scale crop to 224 (the official 13 fixed
+# positions, `more_fix_crop=True`), no flip, 4 augmented clips
 # (`num_sample`) per decoded video, tube encoder mask (90%) and running-cell
 # decoder mask (50%) drawn per clip in the pipeline.
 dataset_type = 'VideoMAEPretrainDataset'
@@ -20,7 +21,7 @@ train_pipeline = [
         num_repeats=num_sample,
         transforms=[
             dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66),
-                 random_crop=False, max_wh_scale_gap=1),
+                 random_crop=False, max_wh_scale_gap=1, num_fixed_crops=13),
             dict(type='Resize', scale=(224, 224), keep_ratio=False),
             dict(type='FormatShape', input_format='NCTHW'),
         ]),
@@ -32,8 +33,8 @@ train_pipeline = [
     dict(type='PackVideoMAEInputs'),
 ]
 
-# Batch size counts videos: 8 videos x 4 clips = 32 clips per GPU, so 8 GPUs
-# make the 256 clips the learning rate is given for (see auto_scale_lr).
+# Batch size counts videos (8 per GPU, each giving 4 clips), as the official
+# `batch_size` does; the learning rate is scaled by videos too (see the schedule).
 # VideoMAESeededSampler: each sample's crops and masks follow from (seed, epoch,
 # position), fresh every epoch and identical after --resume.
 train_dataloader = dict(

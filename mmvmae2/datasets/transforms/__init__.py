@@ -1,8 +1,10 @@
+from .errors import TransformError, VideoReadError, VideoTooShortError
 from .formatting import PackVideoMAEInputs, VideoMAERepeatedAugment
-from .loading import VideoMAEDecode, VideoMAEInit, VideoReadError, VideoTooShortError
+from .loading import VideoMAEDecode, VideoMAEInit, VideoMAERawFrameDecode
 from .masking import VideoMAEMaskGenerator
 
 __all__ = [
     'PackVideoMAEInputs', 'VideoMAERepeatedAugment', 'VideoMAEDecode', 'VideoMAEInit',
-    'VideoMAEMaskGenerator', 'VideoReadError', 'VideoTooShortError'
+    'VideoMAERawFrameDecode', 'VideoMAEMaskGenerator', 'TransformError', 'VideoReadError',
+    'VideoTooShortError'
 ]

@@ -8,6 +8,7 @@ from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
 from mmaction.structures import ActionDataSample
+from .errors import apply_transforms
 
 
 def build_transforms(transforms: Sequence[Union[dict, Callable]]) -> List[Callable]:
@@ -62,10 +63,9 @@ class VideoMAERepeatedAugment(BaseTransform):
         self.stack_keys = tuple(stack_keys)
 
     def _run(self, results: dict) -> dict:
-        for t in self.transforms:
-            results = t(results)
-            if results is None:
-                raise RuntimeError(f'{t} returned None inside VideoMAERepeatedAugment')
+        results = apply_transforms(self.transforms, results)  # errors name the inner transform
+        if results is None:
+            raise RuntimeError('a transform returned None inside VideoMAERepeatedAugment')
         return results
 
     def transform(self, results: dict) -> dict:
