@@ -1,0 +1,8 @@
+# MMAction2's shipped ST-GCN config, read from the installed package, run by
+# MMEngine's FlexibleRunner on one device (tests/test_mmaction_tools.py).
+_base_ = 'mmaction::skeleton/stgcn/stgcn_8xb16-joint-u100-80e_ntu60-xsub-keypoint-2d.py'
+
+runner_type = 'FlexibleRunner'
+strategy = dict(type='SingleDeviceStrategy')
+custom_imports = dict(imports=['mmaction_runner_probe'], allow_failed_imports=False)
+custom_hooks = [dict(type='MMActionTestsRunnerProbeHook')]
