@@ -20,7 +20,8 @@ def run_python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_modules_are_registered_in_mmaction():
-    for name in ('VideoMAEViT', 'VideoMAEPretrainDecoder', 'VideoMAEPretrainHead', 'VideoMAE'):
+    for name in ('VideoMAEViT', 'VideoMAEPretrainDecoder', 'VideoMAEPretrainHead',
+                 'VideoMAEPretrainer'):
         assert MODELS.get(name) is not None, name
 
 

@@ -411,7 +411,7 @@ def test_a_batch_feeds_the_videomae_model(demo_video_dir):
     from mmengine.optim import OptimWrapper
     tiny = dict(embed_dims=32, num_layers=1, num_heads=2, feedforward_channels=64)
     model = MODELS.build(dict(
-        type='VideoMAE',
+        type='VideoMAEPretrainer',
         backbone=dict(type='VideoMAEViT', arch=tiny, img_size=32, num_frames=8, patch_size=16,
                       out_type='raw'),
         neck=dict(type='VideoMAEPretrainDecoder', arch=dict(tiny, embed_dims=16)),

@@ -39,7 +39,7 @@ def mmaction_scope():
 def build_tiny(mode='official', tubelet_size=2, num_frames=4, norm_pix='per_channel', seed=0):
     torch.manual_seed(seed)
     model = MODELS.build(dict(
-        type='VideoMAE',
+        type='VideoMAEPretrainer',
         backbone=dict(type='VideoMAEViT', arch=TINY, img_size=32, patch_size=8,
                       num_frames=num_frames, tubelet_size=tubelet_size, out_type='raw'),
         neck=dict(type='VideoMAEPretrainDecoder', arch=TINY_DECODER, mode=mode),
@@ -218,7 +218,7 @@ def test_model_with_tubelet_4_predicts_and_targets_4_frame_cubes():
     assert torch.isfinite(loss)
     with pytest.raises(ValueError, match='tubelet_size'):
         MODELS.build(dict(
-            type='VideoMAE',
+            type='VideoMAEPretrainer',
             backbone=dict(type='VideoMAEViT', arch=TINY, img_size=32, patch_size=8, num_frames=8,
                           tubelet_size=4, out_type='raw'),
             neck=dict(type='VideoMAEPretrainDecoder', arch=TINY_DECODER),
@@ -230,7 +230,7 @@ def test_non_square_backbone_patches_are_refused():
     used to train silently on a target cut with the wrong patch shape."""
     with pytest.raises(ValueError, match='square'):
         MODELS.build(dict(
-            type='VideoMAE',
+            type='VideoMAEPretrainer',
             backbone=dict(type='VideoMAEViT', arch=TINY, img_size=32, patch_size=(4, 8),
                           num_frames=4, out_type='raw'),
             neck=dict(type='VideoMAEPretrainDecoder', arch=TINY_DECODER),
@@ -290,7 +290,7 @@ def test_padding_rows_do_not_enter_the_loss(efficient):
 
 @pytest.mark.parametrize('mode', ['official', 'efficient'])
 def test_loss_equals_hand_computed_mse(official, efficient, mode):
-    """VideoMAE.loss (2 videos x 2 repeated clips, normalized input) equals
+    """VideoMAEPretrainer.loss (2 videos x 2 repeated clips, normalized input) equals
     the MSE, averaged over tokens, of the prediction against the target built
     by hand from the [0, 1] pixels, over the tokens hidden by the encoder and
     kept by the decoder, and nothing else."""
@@ -566,7 +566,7 @@ def test_mask_token_count_mismatch_raises_a_clear_error(official):
 def test_decoder_takes_its_size_and_geometry_from_the_backbone():
     with torch.device('meta'):
         model = MODELS.build(dict(
-            type='VideoMAE', backbone=dict(type='VideoMAEViT', arch='s', out_type='raw'),
+            type='VideoMAEPretrainer', backbone=dict(type='VideoMAEViT', arch='s', out_type='raw'),
             neck=dict(type='VideoMAEPretrainDecoder'), head=dict(type='VideoMAEPretrainHead')))
     neck = model.neck
     # official pretrain_videomae_small_patch16_224: decoder 192 wide, 3 heads, 4 blocks
@@ -576,12 +576,13 @@ def test_decoder_takes_its_size_and_geometry_from_the_backbone():
     assert neck.head.out_features == 1536  # 2 x 16 x 16 x 3
     with pytest.raises(ValueError, match='neck.arch'):
         MODELS.build(dict(
-            type='VideoMAE', backbone=dict(type='VideoMAEViT', arch=TINY, img_size=32,
-                                           patch_size=8, num_frames=4, out_type='raw'),
+            type='VideoMAEPretrainer',
+            backbone=dict(type='VideoMAEViT', arch=TINY, img_size=32, patch_size=8, num_frames=4,
+                          out_type='raw'),
             neck=dict(type='VideoMAEPretrainDecoder'), head=dict(type='VideoMAEPretrainHead')))
     with pytest.raises(ValueError, match='neck.patch_size=8 disagrees'):
         MODELS.build(dict(
-            type='VideoMAE', backbone=dict(type='VideoMAEViT', arch='s', out_type='raw'),
+            type='VideoMAEPretrainer', backbone=dict(type='VideoMAEViT', arch='s', out_type='raw'),
             neck=dict(type='VideoMAEPretrainDecoder', patch_size=8),
             head=dict(type='VideoMAEPretrainHead')))
 
@@ -593,7 +594,7 @@ def test_decoder_init_is_the_official_one():
     with the official wrapper's bounds a=-std, b=std."""
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='VideoMAE', backbone=dict(type='VideoMAEViT', arch='s', out_type='raw'),
+        type='VideoMAEPretrainer', backbone=dict(type='VideoMAEViT', arch='s', out_type='raw'),
         neck=dict(type='VideoMAEPretrainDecoder', arch=dict(embed_dims=384, num_heads=6,
                                                             num_layers=1)),
         head=dict(type='VideoMAEPretrainHead')))

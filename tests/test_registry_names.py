@@ -20,7 +20,8 @@ PROJECT_PREFIXES = ('VideoMAE', 'PackVideoMAE')
 # What the project registers today (README "What is in the box"): the test
 # must find at least these, in these registries, or it compares nothing.
 EXPECTED = {
-    'model': {'VideoMAEViT', 'VideoMAEPretrainDecoder', 'VideoMAEPretrainHead', 'VideoMAE'},
+    'model': {'VideoMAEViT', 'VideoMAEPretrainDecoder', 'VideoMAEPretrainHead',
+              'VideoMAEPretrainer'},
     'transform': {'VideoMAEInit', 'VideoMAEDecode', 'VideoMAERepeatedAugment',
                   'PackVideoMAEInputs', 'VideoMAEMaskGenerator'},
     'dataset': {'VideoMAEPretrainDataset', 'VideoMAEHybridPretrainDataset'},

@@ -44,7 +44,7 @@ from mmvmae2.datasets.transforms.masking import (  # noqa: E402
 def build_model(arch, frames, size, mode):
     # The decoder (the V2 decoder of `arch`) and the head take their sizes from the backbone.
     cfg = dict(
-        type='VideoMAE',
+        type='VideoMAEPretrainer',
         backbone=dict(type='VideoMAEViT', arch=arch, img_size=size, num_frames=frames,
                       final_norm=True, out_type='raw'),
         neck=dict(type='VideoMAEPretrainDecoder', mode=mode),

@@ -3,7 +3,7 @@
 ``PretrainVisionTransformer(**kwargs)`` (``models/modeling_pretrain.py``) and
 ``VisionTransformer(**kwargs)`` (``models/modeling_finetune.py``) keyword
 arguments are turned into mmvmae2 configs, so an official model definition
-(or the kwargs stored beside a checkpoint) maps onto ``VideoMAE`` /
+(or the kwargs stored beside a checkpoint) maps onto ``VideoMAEPretrainer`` /
 ``Recognizer3D`` without hand-copying sizes.
 """
 from typing import Dict
@@ -75,7 +75,7 @@ def recognizer_cfg_from_official(kwargs: Dict) -> Dict:
 
 
 def pretrain_cfg_from_official(kwargs: Dict, decoder_mode: str = 'official') -> Dict:
-    """``VideoMAE`` config of an official ``PretrainVisionTransformer``."""
+    """``VideoMAEPretrainer`` config of an official ``PretrainVisionTransformer``."""
     backbone = _vit_cfg(kwargs, 'encoder_', final_norm=True, with_fc_norm=False, out_type='raw')
     dims = backbone['arch']['embed_dims']
     native = _native(kwargs, 'all_frames')
@@ -105,4 +105,4 @@ def pretrain_cfg_from_official(kwargs: Dict, decoder_mode: str = 'official') -> 
         with_cp=kwargs.get('with_cp', False))
     head = dict(type='VideoMAEPretrainHead', tubelet_size=native['tubelet_size'],
                 patch_size=native['patch_size'], norm_pix='per_channel')
-    return dict(type='VideoMAE', backbone=backbone, neck=neck, head=head)
+    return dict(type='VideoMAEPretrainer', backbone=backbone, neck=neck, head=head)

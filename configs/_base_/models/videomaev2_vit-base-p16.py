@@ -3,7 +3,7 @@
 # token geometry from the backbone, the head its patch and tubelet size, so a
 # size variant only changes `backbone.arch`.
 model = dict(
-    type='VideoMAE',
+    type='VideoMAEPretrainer',
     backbone=dict(
         type='VideoMAEViT',
         arch='base',

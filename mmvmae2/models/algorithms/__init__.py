@@ -1,3 +1,3 @@
-from .videomae import VideoMAE
+from .videomae import VideoMAEPretrainer
 
-__all__ = ['VideoMAE']
+__all__ = ['VideoMAEPretrainer']

@@ -21,7 +21,7 @@ def _with_geometry(cfg: Dict, geometry: Dict, name: str) -> Dict:
 
 
 @MODELS.register_module()
-class VideoMAE(BaseModel):
+class VideoMAEPretrainer(BaseModel):
     """Masked video autoencoder trained in MMAction2's runner.
 
     The masks come from the data pipeline on each data sample

@@ -78,7 +78,7 @@ class VideoMAEPretrainDecoder(BaseModule):
             ``'giant'``, see ``DECODER_SETTINGS``) or a dict with
             ``embed_dims``, ``num_heads``, ``num_layers`` and optionally
             ``feedforward_channels`` (4 x ``embed_dims`` when left out).
-            ``VideoMAE`` passes the backbone's. Defaults to ``'base'``.
+            ``VideoMAEPretrainer`` passes the backbone's. Defaults to ``'base'``.
         encoder_embed_dims (int): Width of the encoder output. Defaults to 768.
         num_patches (int): Tokens of the native clip (position table size).
             Defaults to 1568.
