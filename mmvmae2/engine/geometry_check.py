@@ -75,16 +75,19 @@ def check_geometry(sample: dict, backbone, name: str) -> None:
     token grid."""
     T, H, W = sample['inputs'].shape[-3:]
     mask = sample['data_samples'].encoder_mask
-    tub, (ph, pw) = backbone.tubelet_size, backbone.patch_size
-    grid = (T // tub, H // ph, W // pw)
-    if tuple(grid) != tuple(backbone.grid_size) or mask.shape[-1] != backbone.num_patches:
+    try:
+        grid = backbone.token_grid((T, H, W))
+    except ValueError:  # the clip does not even cut into whole cubes
+        grid = None
+    if grid != tuple(backbone.grid_size) or mask.shape[-1] != backbone.num_patches:
+        made = 'x'.join(map(str, grid)) + ' token grid' if grid else 'no whole token grid'
         raise ValueError(
             f'{name}: the training pipeline makes clips of {T} frames of {H}x{W} pixels '
-            f'(SampleFrames.clip_len, the crop/Resize size), a {grid[0]}x{grid[1]}x{grid[2]} '
-            f'token grid for the backbone, with masks over {mask.shape[-1]} tokens '
+            f'(SampleFrames.clip_len, the crop/Resize size), a {made} '
+            f'for the backbone, with masks over {mask.shape[-1]} tokens '
             '(VideoMAEMaskGenerator.patch_size/tubelet_size); model.backbone (num_frames='
             f'{backbone.num_frames}, img_size={backbone.img_size}, patch_size='
-            f'{backbone.patch_size}, tubelet_size={tub}) has a '
+            f'{backbone.patch_size}, tubelet_size={backbone.tubelet_size}) has a '
             f'{"x".join(map(str, backbone.grid_size))} grid of {backbone.num_patches} tokens. '
             'Make them agree.')
 
