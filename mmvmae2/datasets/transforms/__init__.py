@@ -1,3 +1,4 @@
+from .augment import VideoMAERandAugment, VideoMAERandomErasing
 from .errors import TransformError, VideoReadError, VideoTooShortError
 from .formatting import PackVideoMAEInputs, VideoMAERepeatedAugment
 from .loading import VideoMAEDecode, VideoMAEInit, VideoMAERawFrameDecode
@@ -6,5 +7,5 @@ from .masking import VideoMAEMaskGenerator
 __all__ = [
     'PackVideoMAEInputs', 'VideoMAERepeatedAugment', 'VideoMAEDecode', 'VideoMAEInit',
     'VideoMAERawFrameDecode', 'VideoMAEMaskGenerator', 'TransformError', 'VideoReadError',
-    'VideoTooShortError'
+    'VideoTooShortError', 'VideoMAERandAugment', 'VideoMAERandomErasing'
 ]
