@@ -209,9 +209,12 @@ class VideoMAEVisionTransformer(BaseModule):
         return T // tub, H // ph, W // pw
 
     def init_weights(self) -> None:
-        """Init from ``init_cfg``; a learnable table gets trunc-normal(.02)."""
+        """Init from ``init_cfg``; a learnable table gets trunc-normal(.02) unless
+        a checkpoint initializes it."""
         super().init_weights()
-        pretrained = isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'
+        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
+        loaders = ('Pretrained', 'VideoMAEPretrained')
+        pretrained = any(isinstance(c, dict) and c.get('type') in loaders for c in cfgs)
         if isinstance(self.pos_embed, nn.Parameter) and not pretrained:
             trunc_normal_(self.pos_embed, std=.02)
 
