@@ -1,3 +1,4 @@
+from .distill import VideoMAEDistiller
 from .videomae import VideoMAEPretrainer
 
-__all__ = ['VideoMAEPretrainer']
+__all__ = ['VideoMAEDistiller', 'VideoMAEPretrainer']
