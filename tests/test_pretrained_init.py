@@ -290,3 +290,36 @@ def test_head_from_pretraining_checkpoint_is_refused(tmp_path):
     with pytest.raises(ValueError, match='no classifier'):
         recognizer(tmp_path / 'p.pth', head_init=dict(type='VideoMAEPretrained',
                                                       checkpoint=str(tmp_path / 'p.pth')))
+
+
+@pytest.mark.parametrize('leaf,classes', [
+    ('vit-giant-p14_k710-post_8xb3-3e_k400.py', 400),
+    ('vit-giant-p14_k710-post_8xb3-3e_k700.py', 700),
+])
+def test_k710_slice_through_the_shipped_leaf_config(tmp_path, leaf, classes):
+    """The K710 -> K400/700 leaf config as shipped (only the sizes shrunk
+    and the two paths pointed at test files): row i of its classifier is
+    row map[i] of the K710 checkpoint's, and the encoder is the K710 one."""
+    from pathlib import Path
+
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[1] / 'configs' / 'recognition' /
+                              'videomaev2' / leaf))
+    sd = recognizer_state_dict(num_classes=710, seed=3, patch_size=8)
+    torch.save({'state_dict': sd, 'meta': {}}, tmp_path / 'k710.pth')
+    class_map = torch.randperm(710, generator=torch.Generator().manual_seed(1))[:classes]
+    (tmp_path / 'map.json').write_text(json.dumps(class_map.tolist()))
+    model_cfg = cfg.model
+    model_cfg.backbone.update(GEOMETRY, drop_path_rate=0.)
+    model_cfg.backbone.init_cfg.checkpoint = str(tmp_path / 'k710.pth')
+    model_cfg.cls_head.in_channels = TINY['embed_dims']
+    model_cfg.cls_head.init_cfg.update(checkpoint=str(tmp_path / 'k710.pth'),
+                                       class_map=str(tmp_path / 'map.json'))
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    weight, bias = model.cls_head.fc_cls.weight, model.cls_head.fc_cls.bias
+    assert weight.shape == (classes, TINY['embed_dims'])
+    for i, j in enumerate(class_map.tolist()):
+        assert torch.equal(weight[i], sd['cls_head.fc_cls.weight'][j])
+        assert torch.equal(bias[i], sd['cls_head.fc_cls.bias'][j])
+    assert_backbone_equals(model, sd)

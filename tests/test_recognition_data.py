@@ -280,3 +280,25 @@ def test_num_classes_is_required(tmp_path):
         VideoMAEVideoDataset(ann_file=str(tmp_path / 'x.txt'), pipeline=[])
     with pytest.raises(ValueError, match='needs num_classes, .* got 0'):
         video_dataset(str(tmp_path / 'x.txt'), '', num_classes=0)
+
+
+def test_repeated_clips_become_samples_of_their_own():
+    """2 videos x 2 augmented clips -> 4 samples, clips of a video adjacent,
+    each with the video's label (official multiple_samples_collate)."""
+    import torch
+    from mmengine.registry import FUNCTIONS
+    from mmaction.structures import ActionDataSample
+
+    def packed(label, first):
+        sample = ActionDataSample().set_gt_label(label)
+        clips = torch.arange(first, first + 2.).view(2, 1, 1, 1, 1).expand(2, 3, 2, 4, 4)
+        return dict(inputs=clips.clone(), data_samples=sample)
+
+    collate = FUNCTIONS.get('VideoMAERepeatedCollate')
+    batch = collate([packed(3, 10.), packed(7, 20.)], num_repeats=2)
+    assert [x.shape for x in batch['inputs']] == [(1, 3, 2, 4, 4)] * 4
+    assert [float(x[0, 0, 0, 0, 0]) for x in batch['inputs']] == [10., 11., 20., 21.]
+    assert [int(s.gt_label) for s in batch['data_samples']] == [3, 3, 7, 7]
+    assert batch['data_samples'][0] is not batch['data_samples'][1]
+    with pytest.raises(ValueError, match='not a multiple of num_repeats=3'):
+        collate([packed(3, 10.)], num_repeats=3)
