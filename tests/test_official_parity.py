@@ -102,6 +102,28 @@ def test_finetune_logits(ref):
     assert_close(logits, ref['finetune_logits'], 'finetune logits')
 
 
+def test_finetune_logits_through_the_recognizer_test_step(ref):
+    """The whole ``Recognizer3D`` in test mode (data preprocessor, backbone,
+    head, view averaging) on one clip per video: the prediction scores are
+    the official logits (``average_clips='score'`` averages one view)."""
+    cfg = recognizer_cfg_from_official(ref['finetune_kwargs'])
+    mean = [255. * m for m in torch.as_tensor(ref['imagenet_mean']).tolist()]
+    std = [255. * s for s in torch.as_tensor(ref['imagenet_std']).tolist()]
+    cfg['data_preprocessor'].update(mean=mean, std=std)
+    cfg['cls_head']['average_clips'] = 'score'
+    model = build_loaded(cfg, ref['finetune_state_dict'])
+    video = ref['input_video'].double()  # (B, C, T, H, W), normalized officially
+    pixels = video * torch.tensor(std, dtype=video.dtype).view(1, 3, 1, 1, 1) + \
+        torch.tensor(mean, dtype=video.dtype).view(1, 3, 1, 1, 1)
+    data = dict(inputs=[clip[None].float() for clip in pixels],  # one view: (1, C, T, H, W)
+                data_samples=[ActionDataSample() for _ in pixels])
+    with torch.no_grad():
+        results = model.test_step(data)
+    scores = torch.stack([r.pred_score for r in results])
+    assert_close(scores, ref['finetune_logits'], 'recognizer test_step scores')
+    assert [int(r.pred_label) for r in results] == ref['finetune_logits'].argmax(-1).tolist()
+
+
 def test_pretrain_encoder_output(ref, pretrainer):
     with torch.no_grad():
         out = pretrainer.backbone(ref['input_video'], mask=ref['encoder_mask'])
