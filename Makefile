@@ -5,8 +5,9 @@ STAMP := $(VENV)/.mmvmae2-installed
 DEMO_DIR ?= data/demo
 DEMO_CFG ?= configs/pretrain/videomaev2_vit-tiny_demo.py
 WORK_DIR ?= work_dirs/videomaev2_vit-tiny_demo
+FINETUNE_DATA ?= data/demo/lighting
 
-.PHONY: setup demo test benchmark clean
+.PHONY: setup demo demo-finetune test benchmark clean
 
 setup: $(STAMP)
 
@@ -19,6 +20,12 @@ demo: setup
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(WORK_DIR)
 	$(PY) tools/visualize_reconstruction.py $(DEMO_CFG) $$(cat $(WORK_DIR)/last_checkpoint) \
 		$(DEMO_DIR)/video_000.mp4 --out $(WORK_DIR)/reconstruction.png
+
+# after `make demo`: fine-tune its checkpoint and train from scratch on labeled demo videos
+demo-finetune: setup
+	$(PY) tools/make_demo_data.py $(FINETUNE_DATA) --labeled
+	$(PY) tools/demo_finetune.py --data-root $(FINETUNE_DATA) --pretrained $(WORK_DIR)/epoch_80.pth \
+		--work-dir work_dirs/demo_finetune
 
 test: setup
 	$(PY) -m pytest tests -q
