@@ -3,24 +3,14 @@
 # decay and drop path:
 # lr 1e-3 per 256 videos, 50 epochs (5 warmup), layer decay 0.75, drop path 0.1,
 # head dropout 0.5, weight decay 0.05.
-_base_ = [
-    '../../_base_/models/vit-base_recognizer.py',
-    '../../_base_/datasets/ucf101_finetune.py',
-    '../../_base_/schedules/finetune_adamw_cosine.py',
-    '../../_base_/finetune_runtime.py',
-]
-# official distilled ViT-B (K710 classifier)
-pretrained = 'checkpoints/vit_b_k710_dl_from_giant.pth'
-model = dict(
-    backbone=dict(
-        init_cfg=dict(type='VideoMAEPretrained', checkpoint=pretrained)),
-    cls_head=dict(num_classes=_base_.num_classes, dropout_ratio=0.5),
-    data_preprocessor=_base_.data_preprocessor)
+_base_ = ['./_base_/vit-base_k710-distill.py', '../../_base_/datasets/ucf101_finetune.py']
+model = dict(cls_head=dict(num_classes=_base_.num_classes),
+             data_preprocessor=_base_.data_preprocessor)
 lr_per_256 = 1e-3
 lr = lr_per_256 * _base_.batch_videos / 256
-optim_wrapper = dict(optimizer=dict(lr=lr), paramwise_cfg=dict(num_layers=_base_.num_layers))
+max_epochs = 50
+optim_wrapper = dict(optimizer=dict(lr=lr))
 param_scheduler = _base_.param_scheduler
 # CosineAnnealingLR
-param_scheduler[1].update(
-    end=50, eta_min_ratio=_base_.min_lr_per_256 / lr_per_256)
-train_cfg = dict(max_epochs=50)
+param_scheduler[1].update(end=max_epochs, eta_min_ratio=_base_.min_lr_per_256 / lr_per_256)
+train_cfg = dict(max_epochs=max_epochs)

@@ -3,17 +3,6 @@
 # not fine-tuned:
 # lr 7e-4 per 256 videos, 90 epochs (5 warmup), layer decay 0.75, drop path 0.1,
 # head dropout 0.0, weight decay 0.05.
-_base_ = [
-    '../../_base_/models/vit-small_recognizer.py',
-    '../../_base_/datasets/k710_finetune.py',
-    '../../_base_/schedules/finetune_adamw_cosine.py',
-    '../../_base_/finetune_runtime.py',
-]
-# official distilled ViT-S (K710 classifier)
-pretrained = 'checkpoints/vit_s_k710_dl_from_giant.pth'
-model = dict(
-    backbone=dict(
-        init_cfg=dict(type='VideoMAEPretrained', checkpoint=pretrained)),
-    cls_head=dict(num_classes=_base_.num_classes),
-    data_preprocessor=_base_.data_preprocessor)
-optim_wrapper = dict(paramwise_cfg=dict(num_layers=_base_.num_layers))
+_base_ = ['./_base_/vit-small_k710-distill.py', '../../_base_/datasets/k710_finetune.py']
+model = dict(cls_head=dict(num_classes=_base_.num_classes),
+             data_preprocessor=_base_.data_preprocessor)
