@@ -81,7 +81,8 @@ class _PendingDType(_Pending):
         self.fresh = fresh
 
     def finish(self, state) -> np.dtype:
-        if not isinstance(state, tuple) or len(state) < 2 or state[1] not in '<>|=':
+        if (not isinstance(state, tuple) or len(state) < 2 or not isinstance(state[1], str)
+                or state[1] not in ('<', '>', '|', '=')):
             raise _refuse(f'numpy dtype state {state!r} is malformed')
         dtype = self.fresh.newbyteorder(state[1]) if state[1] in '<>' else self.fresh
         expected = dtype.__reduce__()[2]
