@@ -145,6 +145,9 @@ def test_found_every_config():
 def test_config_trains_and_tests_one_step(path, tmp_path):
     cfg = Config.fromfile(str(path))
     torch.manual_seed(0)
+    if cfg.model.type == 'FastRCNN':
+        detector_trains_and_tests_one_step(cfg)
+        return
     model_cfg = shrink(cfg, tmp_path)
     model = MODELS.build(model_cfg)
     model.init_weights()
@@ -182,3 +185,59 @@ def test_config_trains_and_tests_one_step(path, tmp_path):
     assert scores.shape == (num_classes, ) and torch.isfinite(scores).all()
     # average_clips='prob': the mean of the views' softmax sums to 1.
     assert float(scores.sum()) == pytest.approx(1., abs=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# Detection configs (MMDetection's FastRCNN with MMAction2's AVA RoI head):
+# the backbone shrunk as above, the bbox head's input width with it; clips of
+# a non-square 32 x 48 frame size (the ViT resizes its position table), two
+# ground-truth persons per clip with multi-hot actions, the dataset's person
+# proposals in training and testing (one clip per test batch, as
+# AVARoIHead requires).
+# ---------------------------------------------------------------------------
+DET_SIZE = (32, 48)  # height, width
+
+
+def detection_sample(num_classes: int, gen: torch.Generator):
+    from mmengine.structures import InstanceData
+    h, w = DET_SIZE
+    boxes = torch.tensor([[2., 4., 20., 30.], [24., 2., 46., 28.]])
+    labels = torch.zeros(2, num_classes)
+    labels[0, 1] = labels[1, num_classes - 1] = 1.
+    sample = ActionDataSample()
+    sample.set_metainfo(dict(img_shape=(h, w), crop_quadruple=np.array([0., 0., 1., 1.])))
+    sample.gt_instances = InstanceData(bboxes=boxes, labels=labels)
+    sample.proposals = InstanceData(bboxes=boxes + 1.)
+    shape = (3, TINY['num_frames'], h, w)
+    return torch.randint(0, 256, shape, generator=gen, dtype=torch.uint8), sample
+
+
+def detector_trains_and_tests_one_step(cfg: Config) -> None:
+    model_cfg = cfg.model
+    model_cfg.backbone.update(arch=dict(TINY_ARCH), init_cfg=None, **TINY)
+    model_cfg.init_cfg = None
+    head = model_cfg.roi_head.bbox_head
+    head.in_channels = TINY_ARCH['embed_dims']
+    num_classes = head.num_classes
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    optim_wrapper = fp32_optim_wrapper(cfg, model)
+    before = snapshot(model)
+    gen = torch.Generator().manual_seed(0)
+    inputs, samples = zip(*(detection_sample(num_classes, gen) for _ in range(VIDEOS)))
+    model.train()
+    losses = model.train_step(dict(inputs=list(inputs), data_samples=list(samples)),
+                              optim_wrapper)
+    assert_trained(model, before, losses)
+    assert any(not torch.equal(p.detach(), before[n]) for n, p in model.named_parameters()
+               if n.startswith('roi_head.bbox_head.'))
+    model.eval()
+    inputs, sample = detection_sample(num_classes, gen)
+    with torch.no_grad():
+        (pred, ) = model.test_step(dict(inputs=[inputs], data_samples=[sample]))
+    scores = pred.pred_instances.scores
+    assert scores.shape == (2, num_classes) and ((scores >= 0) & (scores <= 1)).all()
+    # boxes come back normalized to the frame: the proposals / (w, h)
+    h, w = DET_SIZE
+    expected = sample.proposals.bboxes / torch.tensor([w, h, w, h])
+    torch.testing.assert_close(pred.pred_instances.bboxes, expected)

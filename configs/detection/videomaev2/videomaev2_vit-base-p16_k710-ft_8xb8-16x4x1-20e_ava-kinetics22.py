@@ -1,0 +1,2 @@
+# VideoMAE V2 ViT-base/16 AVA detector on AVA-Kinetics (v2.2 actions).
+_base_ = ['../_base_/vit-base_fastrcnn_ava.py', '../../_base_/datasets/ava_kinetics22.py']

@@ -1,0 +1,2 @@
+# VideoMAE V2 ViT-large/16 AVA detector on AVA v2.2.
+_base_ = ['../_base_/vit-large_fastrcnn_ava.py', '../../_base_/datasets/ava22.py']
