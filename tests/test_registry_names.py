@@ -21,10 +21,15 @@ PROJECT_PREFIXES = ('VideoMAE', 'PackVideoMAE')
 # must find at least these, in these registries, or it compares nothing.
 EXPECTED = {
     'model': {'VideoMAEViT', 'VideoMAEPretrainDecoder', 'VideoMAEPretrainHead',
-              'VideoMAEPretrainer'},
+              'VideoMAEPretrainer', 'VideoMAEDistiller'},
     'transform': {'VideoMAEInit', 'VideoMAEDecode', 'VideoMAERepeatedAugment',
-                  'PackVideoMAEInputs', 'VideoMAEMaskGenerator'},
-    'dataset': {'VideoMAEPretrainDataset', 'VideoMAEHybridPretrainDataset'},
+                  'PackVideoMAEInputs', 'VideoMAEMaskGenerator', 'VideoMAERandAugment',
+                  'VideoMAERandomErasing', 'VideoMAERawFrameDecode'},
+    'dataset': {'VideoMAEPretrainDataset', 'VideoMAEHybridPretrainDataset',
+                'VideoMAEVideoDataset', 'VideoMAERawframeDataset'},
+    'weight initializer': {'VideoMAEPretrained'},
+    'optim_wrapper': {'VideoMAEAmpOptimWrapper'},
+    'function': {'VideoMAERepeatedCollate'},
     'data sampler': {'VideoMAESeededSampler'},
     'loop': {'VideoMAEResumableTrainLoop'},
     'hook': {'VideoMAESkippedVideoHook', 'VideoMAEGeometryCheckHook'},

@@ -16,6 +16,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmvmae2  # noqa: E402,F401  (registers modules)
+import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
 from mmvmae2.compat import checkpoint_loading  # noqa: E402
@@ -30,7 +31,12 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint, or from the latest one in work_dir when no '
         'path is given')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision training')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision training (VideoMAEAmpOptimWrapper: '
+                        'autocast, dynamic loss scaling for fp16, non-finite steps skipped)')
+    parser.add_argument('--amp-dtype', choices=['float16', 'bfloat16'], default=None,
+                        help='autocast dtype of --amp (default: float16 on a GPU, bfloat16 '
+                        'on CPU)')
     parser.add_argument('--no-validate', action='store_true',
                         help='do not evaluate during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -66,12 +72,15 @@ def merge_args(cfg, args):
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper == 'AmpOptimWrapper':
+        if wrapper in ('AmpOptimWrapper', 'VideoMAEAmpOptimWrapper'):
             print('AMP is already enabled in the config')
         elif wrapper != 'OptimWrapper':
             raise ValueError(f'--amp needs an OptimWrapper, the config uses {wrapper}')
         else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            # MMEngine's AmpOptimWrapper plus a non-finite step guard, and bf16 on CPU.
+            cfg.optim_wrapper.type = 'VideoMAEAmpOptimWrapper'
+            cfg.optim_wrapper.dtype = args.amp_dtype or (
+                'float16' if torch.cuda.is_available() else 'bfloat16')
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None

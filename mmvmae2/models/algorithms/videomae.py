@@ -108,7 +108,9 @@ class VideoMAEPretrainer(BaseModel):
         by the decoder. ``inputs``: ``(B, S, C, T, H, W)`` or ``(B, C, T, H, W)``."""
         video, encoder_mask, decoder_mask = self.unpack(inputs, data_samples)
         pred, index, valid = self.reconstruct_tokens(video, encoder_mask, decoder_mask)
-        return self.head.loss(pred, index, valid, self.to_pixels(video), encoder_mask)
+        with torch.autocast(device_type=video.device.type, enabled=False):  # fp32 target
+            pixels = self.to_pixels(video.float())
+        return self.head.loss(pred, index, valid, pixels, encoder_mask)
 
     def reconstruct_tokens(self, video: torch.Tensor, encoder_mask: torch.Tensor,
                            decoder_mask: torch.Tensor) -> Tuple[torch.Tensor, ...]:

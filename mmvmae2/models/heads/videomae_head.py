@@ -142,15 +142,18 @@ class VideoMAEPretrainHead(BaseModule):
         Returns:
             dict: ``loss``.
         """
-        target = self.construct_target(video)  # (B, N, P*C)
-        if target.shape[-1] != pred.shape[-1]:
-            raise ValueError(f'decoder predicts {pred.shape[-1]} values per token, the target '
-                             f'has {target.shape[-1]}: check patch_size / tubelet_size')
-        target = torch.gather(target, 1, index[..., None].expand(-1, -1, target.shape[-1]))
-        weight = (torch.gather(encoder_mask.bool(), 1, index) & valid).float()  # (B, L)
-        per_token = ((pred.float() - target)**2).mean(dim=-1)  # (B, L)
-        loss = (per_token * weight).sum() / weight.sum().clamp(min=1.)
-        return dict(loss=loss * self.loss_weight)
+        # Target and loss in fp32 whatever the autocast dtype of the training.
+        with torch.autocast(device_type=pred.device.type, enabled=False):
+            target = self.construct_target(video)  # (B, N, P*C) float32
+            if target.shape[-1] != pred.shape[-1]:
+                raise ValueError(f'decoder predicts {pred.shape[-1]} values per token, the '
+                                 f'target has {target.shape[-1]}: check patch_size / '
+                                 'tubelet_size')
+            target = torch.gather(target, 1, index[..., None].expand(-1, -1, target.shape[-1]))
+            weight = (torch.gather(encoder_mask.bool(), 1, index) & valid).float()  # (B, L)
+            per_token = ((pred.float() - target)**2).mean(dim=-1)  # (B, L)
+            loss = (per_token * weight).sum() / weight.sum().clamp(min=1.)
+            return dict(loss=loss * self.loss_weight)
 
     @torch.no_grad()
     def reconstruct(self, pred: torch.Tensor, index: torch.Tensor, valid: torch.Tensor,
