@@ -29,6 +29,7 @@ from torch.utils.data import Dataset
 
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
+from .list_file import list_lines
 from .samplers import SeededIndex
 from .transforms.errors import VideoReadError, VideoTooShortError, apply_transforms
 from .transforms.formatting import build_transforms
@@ -43,7 +44,7 @@ def _parse_list(ann_file: str, data_type: str, delimiter: Optional[str]) -> List
     expected = 'path [label]' if data_type == 'video' else 'frame_dir total_frames [label]'
     num_fields = 1 if data_type == 'video' else 2
     items = []
-    for lineno, parts in _lines(ann_file, delimiter):
+    for lineno, parts in list_lines(ann_file, delimiter):
         try:
             if len(parts) not in (num_fields, num_fields + 1):
                 raise ValueError(f'{len(parts)} fields')
@@ -67,7 +68,7 @@ def _parse_videomaev2_list(ann_file: str, data_type: str,
         list[tuple]: ``(path, total_frames or None, -1, start_index or None)``.
     """
     items, other = [], 0
-    for lineno, parts in _lines(ann_file, delimiter):
+    for lineno, parts in list_lines(ann_file, delimiter):
         try:
             if len(parts) != 3:
                 raise ValueError(f'{len(parts)} fields')
@@ -88,13 +89,6 @@ def _parse_videomaev2_list(ann_file: str, data_type: str,
         raise ValueError(f'{ann_file}: none of its {other} lines is a {kind}, as '
                          f'data_type={data_type!r} of this dataset needs')
     return items
-
-
-def _lines(ann_file: str, delimiter: Optional[str]):
-    """``(line number, fields)`` of the non-blank, non-``#`` lines of a list."""
-    for lineno, line in enumerate(fileio.get_text(ann_file).splitlines(), 1):
-        if line.strip() and not line.lstrip().startswith('#'):
-            yield lineno, line.strip().split(delimiter)
 
 
 _LIST_FORMATS = dict(mmaction=_parse_list, videomaev2=_parse_videomaev2_list)
