@@ -83,12 +83,11 @@ def draw_detections(frame: np.ndarray, boxes: np.ndarray,
 
 
 def extract_frames(video: str, out_dir: str) -> str:
-    """Decode a video with PyAV to ``out_dir/img_00001.jpg ...``."""
-    import av
-    with av.open(video) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            cv2.imwrite(osp.join(out_dir, f'img_{i + 1:05d}.jpg'),
-                        frame.to_ndarray(format='bgr24'))
+    """Decode a video (the project's decord -> PyAV path) to
+    ``out_dir/img_00001.jpg ...``."""
+    from mmvmae2.apis import decode_all_frames
+    for i, frame in enumerate(decode_all_frames(video)):  # (H, W, 3) RGB
+        cv2.imwrite(osp.join(out_dir, f'img_{i + 1:05d}.jpg'), frame[..., ::-1])
     return out_dir
 
 
