@@ -26,6 +26,7 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
 from mmvmae2.compat import checkpoint_loading  # noqa: E402
+from mmvmae2.datasets.list_file import read_class_names  # noqa: E402
 
 VIDEO_READERS = ('VideoMAEInit', 'DecordInit', 'PyAVInit', 'OpenCVInit')
 FRAME_READERS = ('VideoMAERawFrameDecode', 'RawFrameDecode')
@@ -66,8 +67,7 @@ def video_test_pipeline(cfg: Config) -> List[dict]:
 
 def read_label_map(path: str) -> List[str]:
     """Class names, one per non-blank line; line ``i`` names class ``i``."""
-    with open(path, encoding='utf-8') as f:
-        names = [line.strip() for line in f if line.strip()]
+    names = read_class_names(path)
     if not names:
         raise ValueError(f'label map {path} has no class names')
     return names

@@ -29,7 +29,7 @@ from torch.utils.data import Dataset
 
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
-from .list_file import list_lines
+from .list_file import read_list_lines
 from .samplers import SeededIndex
 from .transforms.errors import VideoReadError, VideoTooShortError, apply_transforms
 from .transforms.formatting import build_transforms
@@ -44,7 +44,7 @@ def _parse_list(ann_file: str, data_type: str, delimiter: Optional[str]) -> List
     expected = 'path [label]' if data_type == 'video' else 'frame_dir total_frames [label]'
     num_fields = 1 if data_type == 'video' else 2
     items = []
-    for lineno, parts in list_lines(ann_file, delimiter):
+    for lineno, parts in read_list_lines(ann_file, delimiter):
         try:
             if len(parts) not in (num_fields, num_fields + 1):
                 raise ValueError(f'{len(parts)} fields')
@@ -68,7 +68,7 @@ def _parse_videomaev2_list(ann_file: str, data_type: str,
         list[tuple]: ``(path, total_frames or None, -1, start_index or None)``.
     """
     items, other = [], 0
-    for lineno, parts in list_lines(ann_file, delimiter):
+    for lineno, parts in read_list_lines(ann_file, delimiter):
         try:
             if len(parts) != 3:
                 raise ValueError(f'{len(parts)} fields')

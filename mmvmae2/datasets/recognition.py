@@ -29,7 +29,7 @@ from mmengine.logging import print_log
 
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
-from .list_file import list_lines
+from .list_file import read_list_lines
 
 __all__ = [
     'RecognitionListError', 'VideoMAEVideoDataset', 'VideoMAERawframeDataset', 'parse_labels',
@@ -202,7 +202,7 @@ class _CheckedListMixin:
         if not fileio.exists(self.ann_file, backend_args=self.backend_args):
             raise FileNotFoundError(f'{type(self).__name__}: ann_file {self.ann_file!r} does '
                                     f'not exist')
-        return list(list_lines(self.ann_file, self.delimiter, self.backend_args))
+        return list(read_list_lines(self.ann_file, self.delimiter, self.backend_args))
 
     def load_data_list(self) -> List[dict]:
         """Parse and check the list (see the module docstring)."""

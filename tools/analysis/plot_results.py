@@ -173,8 +173,8 @@ def plot_confusion(dump: str, out: str, label_map: Optional[str] = None) -> np.n
     matrix = confusion_matrix(labels, scores.argmax(axis=1), num_classes)
     names = [str(i) for i in range(num_classes)]
     if label_map:
-        with open(label_map, encoding='utf-8') as f:
-            names = [line.strip() for line in f if line.strip()]
+        from mmvmae2.datasets.list_file import read_class_names
+        names = read_class_names(label_map)
         if len(names) < num_classes:
             raise ValueError(f'{label_map} names {len(names)} classes, the dump has '
                              f'{num_classes}')

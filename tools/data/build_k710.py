@@ -38,6 +38,7 @@ if _ROOT not in sys.path:  # run from a source checkout without installing
 from mmvmae2.datasets.k710 import (dataset_classes, effective_aliases,  # noqa: E402
                                    index_map, list_lines, merge_classes, merge_videos,
                                    parse_annotation)
+from mmvmae2.datasets.list_file import read_class_names  # noqa: E402
 
 DATASETS = ('k400', 'k600', 'k700')
 DEFAULT_TEMPLATE = '{dataset}/{split}/{youtube_id}_{time_start:06d}_{time_end:06d}.mp4'
@@ -72,7 +73,7 @@ def _class_orders(items):
         if not sep or name not in ('k710', *DATASETS):
             raise ValueError(f'--class-order {item!r}: expected NAME=FILE with NAME in '
                              f'k710, {", ".join(DATASETS)}')
-        orders[name] = [line.strip() for line in _read_lines(path) if line.strip()]
+        orders[name] = read_class_names(path)
     return orders
 
 
