@@ -60,11 +60,11 @@ def test_tube_count_is_the_official_int_of_ratio_times_slice():
     assert m.sum(1).tolist() == [57, 57, 57]
 
 
-# grid, ratio, hidden tokens: int(ratio * T * H * W)
+# grid, ratio, hidden tokens: N - len_keep with MAE-ST's len_keep = int(N * (1 - ratio))
 RANDOM_COUNTS = [
-    (GRID, 0.5, 784), (GRID, 0.75, 1176), (GRID, 0.9, 1411),  # 1411.2
-    ((8, 7, 7), 0.5, 196), ((8, 7, 7), 0.75, 294), ((8, 7, 7), 0.9, 352),  # 352.8
-    ((4, 5, 9), 0.5, 90), ((4, 5, 9), 0.75, 135), ((4, 5, 9), 0.9, 162),
+    (GRID, 0.5, 784), (GRID, 0.75, 1176), (GRID, 0.9, 1412),  # keeps int(156.8) = 156
+    ((8, 7, 7), 0.5, 196), ((8, 7, 7), 0.75, 294), ((8, 7, 7), 0.9, 353),  # keeps 39
+    ((4, 5, 9), 0.5, 90), ((4, 5, 9), 0.75, 135), ((4, 5, 9), 0.9, 163),  # 180 * 0.1 = 17.99..
 ]
 
 

@@ -106,3 +106,103 @@ def pretrain_cfg_from_official(kwargs: Dict, decoder_mode: str = 'official') -> 
     head = dict(type='VideoMAEPretrainHead', tubelet_size=native['tubelet_size'],
                 patch_size=native['patch_size'], norm_pix='per_channel')
     return dict(type='VideoMAEPretrainer', backbone=backbone, neck=neck, head=head)
+
+
+# Constructor defaults of facebookresearch/mae_st ``MaskedAutoencoderViT``
+# (models_mae.py) and ``VisionTransformer`` (models_vit.py); the factories
+# set the sizes and LayerNorm eps 1e-6, ``main_pretrain.py`` /
+# ``main_finetune.py`` set ``t_patch_size=2``, ``sep_pos_embed``,
+# ``cls_embed`` and ``pred_t_dim``.
+_MAEST_PRETRAIN_DEFAULTS = dict(
+    img_size=224, patch_size=16, in_chans=3, embed_dim=1024, depth=24, num_heads=16,
+    decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_ratio=4.,
+    norm_pix_loss=False, num_frames=16, t_patch_size=4, no_qkv_bias=False, sep_pos_embed=False,
+    cls_embed=False, pred_t_dim=8)
+_MAEST_FINETUNE_DEFAULTS = dict(
+    img_size=224, patch_size=16, in_chans=3, num_classes=400, embed_dim=768, depth=12,
+    num_heads=12, mlp_ratio=4., no_qkv_bias=False, drop_rate=0., attn_drop_rate=0.,
+    drop_path_rate=0., dropout=0.5, sep_pos_embed=False, cls_embed=False)
+# MAE-ST's input normalization (util/kinetics.py: 0.45 / 0.225 of 1), in 0-255 units.
+MAEST_DATA_PREPROCESSOR = dict(
+    type='ActionDataPreprocessor', mean=[114.75] * 3, std=[57.375] * 3, format_shape='NCTHW')
+
+
+def _maest_kwargs(kwargs: Dict, defaults: Dict) -> Dict:
+    """Official kwargs completed with the constructor defaults; only the
+    layouts of the released models (separable tables, cls token) map."""
+    kw = dict(defaults, **kwargs)
+    if not kw['sep_pos_embed'] or not kw['cls_embed']:
+        raise ValueError('only MAE-ST models with sep_pos_embed=True and cls_embed=True (the '
+                         'official main_pretrain.py / main_finetune.py defaults and every '
+                         f'released model) are supported, got sep_pos_embed='
+                         f'{kw["sep_pos_embed"]}, cls_embed={kw["cls_embed"]}')
+    if kw.get('qk_scale') is not None:
+        raise ValueError(f'qk_scale={kw["qk_scale"]!r} is not supported (only None)')
+    return kw
+
+
+def _maest_vit_cfg(kw: Dict, **outputs) -> Dict:
+    dims = kw['embed_dim']
+    return dict(
+        type='VideoMAEViT',
+        arch=dict(embed_dims=dims, num_layers=kw['depth'], num_heads=kw['num_heads'],
+                  feedforward_channels=int(dims * kw['mlp_ratio'])),
+        img_size=kw['img_size'],
+        num_frames=kw['num_frames'],
+        tubelet_size=kw['t_patch_size'],
+        patch_size=kw['patch_size'],
+        in_channels=kw['in_chans'],
+        qkv_bias=False if kw['no_qkv_bias'] else 'qkv',
+        sep_pos_embed=True,
+        with_cls_token=True,
+        **outputs)
+
+
+def maest_pretrain_cfg_from_official(kwargs: Dict) -> Dict:
+    """``VideoMAEPretrainer`` config of an official MAE-ST
+    ``MaskedAutoencoderViT(**kwargs)``.
+
+    The encoder drops its cls token after ``norm``; the decoder (``'mae'``
+    mode) has its own cls token, a biased ``decoder_embed`` and predicts
+    ``t_patch_size * pred_t_dim // num_frames`` frames per token for every
+    token; the target is the ``pred_t_dim`` frames picked by ``linspace`` from
+    the normalized input (``norm_pix_loss``: joint over the patch).
+    """
+    kw = _maest_kwargs(kwargs, _MAEST_PRETRAIN_DEFAULTS)
+    backbone = _maest_vit_cfg(kw, final_norm=True, with_fc_norm=False, out_type='raw',
+                              init_cfg=[dict(type='Xavier', layer='Linear',
+                                             distribution='uniform', bias=0.),
+                                        dict(type='Constant', layer='LayerNorm', val=1.,
+                                             bias=0.)])
+    dec_dims = kw['decoder_embed_dim']
+    neck = dict(
+        type='VideoMAEPretrainDecoder',
+        arch=dict(embed_dims=dec_dims, num_heads=kw['decoder_num_heads'],
+                  num_layers=kw['decoder_depth'],
+                  feedforward_channels=int(dec_dims * kw['mlp_ratio'])),
+        qkv_bias=backbone['qkv_bias'],
+        mode='mae',
+        sep_pos_embed=True,
+        with_cls_token=True,
+        embed_bias=True)
+    head = dict(type='VideoMAEPretrainHead', norm_pix='joint' if kw['norm_pix_loss'] else None,
+                target_frames=kw['pred_t_dim'], target_space='input')
+    return dict(type='VideoMAEPretrainer', backbone=backbone, neck=neck, head=head,
+                data_preprocessor=dict(MAEST_DATA_PREPROCESSOR))
+
+
+def maest_recognizer_cfg_from_official(kwargs: Dict) -> Dict:
+    """``Recognizer3D`` config of an official MAE-ST fine-tuning
+    ``VisionTransformer(**kwargs)``: no sequence norm, the mean of the patch
+    tokens through ``norm`` (our ``fc_norm``), dropout and ``head``."""
+    kw = _maest_kwargs(kwargs, _MAEST_FINETUNE_DEFAULTS)
+    backbone = _maest_vit_cfg(kw, final_norm=False, with_fc_norm=True, out_type='avg',
+                              drop_rate=kw['drop_rate'], attn_drop_rate=kw['attn_drop_rate'],
+                              drop_path_rate=kw['drop_path_rate'])
+    return dict(
+        type='Recognizer3D',
+        backbone=backbone,
+        cls_head=dict(type='TimeSformerHead', num_classes=kw['num_classes'],
+                      in_channels=kw['embed_dim'], dropout_ratio=kw['dropout'],
+                      average_clips='prob'),
+        data_preprocessor=dict(MAEST_DATA_PREPROCESSOR))

@@ -109,7 +109,8 @@ def select_encoder_weights(state_dict: Dict[str, torch.Tensor],
                            learnable_pos: bool,
                            grid: Sequence[int],
                            source_grid: Optional[Sequence[int]] = None,
-                           prefix: str = 'backbone.') -> Dict:
+                           prefix: str = 'backbone.',
+                           norm_to_fc_norm: bool = False) -> Dict:
     """Pick and fit the encoder weights of a converted state dict.
 
     Args:
@@ -120,6 +121,12 @@ def select_encoder_weights(state_dict: Dict[str, torch.Tensor],
         source_grid (Sequence[int], optional): Token grid of a stored
             learnable table, when it cannot be guessed. Defaults to None.
         prefix (str): Prefix of the encoder keys. Defaults to 'backbone.'.
+        norm_to_fc_norm (bool): Load the encoder's final ``norm`` into the
+            model's ``fc_norm`` when the model has no ``norm``, as MAE-ST's
+            fine-tuning does (its pooled-feature LayerNorm is named ``norm``
+            and takes the pretrained one); set for checkpoints of MAE-ST
+            models (separable tables). Defaults to False (VideoMAE: a new
+            ``fc_norm``).
 
     Returns:
         dict: ``load`` (keys without prefix -> tensors to load), ``resized``
@@ -136,6 +143,10 @@ def select_encoder_weights(state_dict: Dict[str, torch.Tensor],
         raise ValueError(f'no {prefix!r} weights in the checkpoint (it holds '
                          f'{_names(sorted(state_dict))})')
     left_out = {k: 'not part of the encoder' for k in state_dict if not k.startswith(prefix)}
+    if norm_to_fc_norm and 'norm.weight' not in model_state and 'fc_norm.weight' in model_state:
+        for name in ('weight', 'bias'):
+            if f'norm.{name}' in encoder and f'fc_norm.{name}' not in encoder:
+                encoder[f'fc_norm.{name}'] = encoder.pop(f'norm.{name}')
     load, resized = {}, []
     for key, value in encoder.items():
         if key == 'pos_embed':
@@ -152,6 +163,12 @@ def select_encoder_weights(state_dict: Dict[str, torch.Tensor],
                 new = resize_pos_embed(value, src, grid)
                 resized.append((key, tuple(value.shape), tuple(new.shape)))
                 value = new
+        elif key in ('pos_embed_spatial', 'pos_embed_temporal') and key in model_state \
+                and value.shape != model_state[key].shape:
+            # MAE-ST's separable tables: the backbone's load hook resizes each on its axes
+            resized.append((key, tuple(value.shape), tuple(model_state[key].shape)))
+            load[key] = value
+            continue
         elif key not in model_state:
             if key in _OPTIONAL_ENCODER_KEYS:
                 left_out[prefix + key] = 'the model has no such norm'
@@ -267,7 +284,8 @@ class VideoMAEPretrained:
         if learnable:
             own['pos_embed'] = module.pos_embed
         fit = select_encoder_weights(state_dict, own, learnable, module.grid_size,
-                                     self.source_grid)
+                                     self.source_grid,
+                                     norm_to_fc_norm='backbone.pos_embed_spatial' in state_dict)
         load = fit['load']
         if learnable and 'pos_embed' not in load:  # pretrained with the fixed table
             load['pos_embed'] = sinusoid_position_table(module.num_patches, module.embed_dims)

@@ -75,13 +75,16 @@ def tube_mask(grid: Sequence[int], ratio: float = 0.9, rng: RNG = None) -> np.nd
 
 
 def random_mask(grid: Sequence[int], ratio: float = 0.9, rng: RNG = None) -> np.ndarray:
-    """MAE-ST random spacetime masking: ``int(ratio * N)`` hidden tokens anywhere.
+    """MAE-ST random spacetime masking: hidden tokens anywhere.
+
+    MAE-ST's count: ``int(N * (1 - ratio))`` tokens stay visible (official
+    ``len_keep``), so 1568 tokens at 0.9 keep 156 and hide 1412.
 
     Returns:
         np.ndarray: bool ``(N, )`` with ``N = T * H * W``, True = hidden.
     """
     n = int(np.prod(_check_grid(grid)))
-    return _shuffled_bits(n, int(_check_ratio(ratio) * n), rng)
+    return _shuffled_bits(n, n - int(n * (1 - _check_ratio(ratio))), rng)
 
 
 def _cell_drops(ratio: float, cell_size: Sequence[int]) -> Tuple[int, int, int]:
@@ -169,7 +172,8 @@ def random_decoder_mask(grid: Sequence[int], ratio: float = 0.5, rng: RNG = None
     Returns:
         np.ndarray: bool ``(N, )``, True = dropped (not reconstructed).
     """
-    return random_mask(grid, ratio, rng)
+    n = int(np.prod(_check_grid(grid)))
+    return _shuffled_bits(n, int(_check_ratio(ratio) * n), rng)
 
 
 def no_decoder_mask(encoder_mask: np.ndarray) -> np.ndarray:

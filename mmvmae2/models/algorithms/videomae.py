@@ -5,6 +5,8 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.model import BaseModel
 
+from ..heads.videomae_head import predicted_frames_per_token
+
 SampleList = List
 
 
@@ -33,12 +35,15 @@ class VideoMAEPretrainer(BaseModel):
     Args:
         backbone (dict): :class:`VideoMAEViT` config.
         neck (dict): :class:`VideoMAEPretrainDecoder` config; its
-            ``encoder_embed_dims``, ``num_patches``, ``patch_size``,
-            ``tubelet_size`` and ``in_channels`` are the backbone's, its
-            ``arch`` defaults to the backbone's size name (the V2 decoder of
-            that size).
+            ``encoder_embed_dims``, ``num_patches``, ``grid_size``,
+            ``patch_size``, ``tubelet_size`` and ``in_channels`` are the
+            backbone's, its ``arch`` defaults to the backbone's size name (the
+            V2 decoder of that size) and its ``pred_tubelet_size`` follows the
+            head's ``target_frames`` (MAE-ST ``pred_t_dim``).
         head (dict): :class:`VideoMAEPretrainHead` config; ``patch_size`` and
-            ``tubelet_size`` default to the backbone's.
+            ``tubelet_size`` default to the backbone's. Its ``target_space``
+            says whether it gets the clip as pixels in [0, 1] or as the
+            normalized input.
         data_preprocessor (dict, optional): Defaults to MMAction2's
             ``ActionDataPreprocessor`` with ImageNet mean/std (0-255) and
             ``NCTHW`` format.
@@ -72,10 +77,14 @@ class VideoMAEPretrainer(BaseModel):
         geometry = dict(
             encoder_embed_dims=self.backbone.embed_dims,
             num_patches=self.backbone.num_patches,
+            grid_size=tuple(self.backbone.grid_size),
             patch_size=self.backbone.patch_size[0],
             tubelet_size=self.backbone.tubelet_size,
             in_channels=self.backbone.in_channels)
         neck = dict(neck)
+        if head.get('target_frames') is not None:  # MAE-ST pred_t_dim
+            neck.setdefault('pred_tubelet_size', predicted_frames_per_token(
+                head['target_frames'], self.backbone.num_frames, self.backbone.tubelet_size))
         if 'arch' not in neck:
             if self.backbone.arch is None:
                 raise ValueError('the backbone has a custom arch dict: give the decoder size '
@@ -109,8 +118,13 @@ class VideoMAEPretrainer(BaseModel):
         video, encoder_mask, decoder_mask = self.unpack(inputs, data_samples)
         pred, index, valid = self.reconstruct_tokens(video, encoder_mask, decoder_mask)
         with torch.autocast(device_type=video.device.type, enabled=False):  # fp32 target
-            pixels = self.to_pixels(video.float())
-        return self.head.loss(pred, index, valid, pixels, encoder_mask)
+            target_video = self.target_video(video.float())
+        return self.head.loss(pred, index, valid, target_video, encoder_mask)
+
+    def target_video(self, video: torch.Tensor) -> torch.Tensor:
+        """The clip in the head's ``target_space``: pixels in [0, 1]
+        (VideoMAE) or the normalized input itself (MAE-ST)."""
+        return video if self.head.target_space == 'input' else self.to_pixels(video)
 
     def reconstruct_tokens(self, video: torch.Tensor, encoder_mask: torch.Tensor,
                            decoder_mask: torch.Tensor) -> Tuple[torch.Tensor, ...]:
@@ -181,12 +195,16 @@ class VideoMAEPretrainer(BaseModel):
         """Reconstruct the clips; each data sample gets ``pred_video``
         (``(S, C, T, H, W)`` pixels in [0, 1], query tokens replaced by the
         de-normalized prediction, see :meth:`VideoMAEPretrainHead.reconstruct`)
-        and ``input_video`` (the original)."""
+        and ``input_video`` (the original). With MAE-ST's ``target_frames``
+        both hold the predicted frames only."""
         video, encoder_mask, decoder_mask = self.unpack(inputs, data_samples)
         pred, index, valid = self.reconstruct_tokens(video, encoder_mask, decoder_mask)
-        pixels = self.to_pixels(video).float()
+        video = video.float()
         grid = self.backbone.token_grid(video.shape[-3:])
-        recon_video = self.head.reconstruct(pred, index, valid, pixels, grid)
+        recon_video = self.head.reconstruct(pred, index, valid, self.target_video(video), grid)
+        if self.head.target_space == 'input':
+            recon_video = self.to_pixels(recon_video).clamp(0, 1)
+        pixels = self.head.select_frames(self.to_pixels(video))
         S = recon_video.shape[0] // len(data_samples)
         for i, sample in enumerate(data_samples):
             sample.set_field(recon_video[i * S:(i + 1) * S].cpu(), 'pred_video')

@@ -9,7 +9,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 
-from ..utils.pos_embed import resize_pos_embed, sinusoid_position_table
+from ..utils.pos_embed import (resize_pos_embed, resize_separable_tables,
+                               separable_position_table, sinusoid_position_table)
 from ..utils.transformer import PatchEmbed3D, TransformerBlock, linear_drop_path_rates
 
 # Official VideoMAE V2 sizes (see docs in README); giant uses 14x14 patches.
@@ -49,13 +50,19 @@ def _resolve_arch(arch: Union[str, Dict]) -> Dict:
 
 @MODELS.register_module(name='VideoMAEViT')
 class VideoMAEVisionTransformer(BaseModule):
-    """Video Vision Transformer of VideoMAE / VideoMAE V2.
+    """Video Vision Transformer of VideoMAE / VideoMAE V2 and MAE-ST.
 
     Cube embedding (``tubelet_size x patch x patch`` Conv3d), fixed 1-D
     sin-cos position table identical to the official one (optionally
     learnable), pre-norm blocks with ``q_bias``/``v_bias`` attention through
     ``scaled_dot_product_attention``, optional layer scale, linearly
     increasing drop path and activation checkpointing.
+
+    The same class is MAE-ST's ViT with ``sep_pos_embed=True,
+    with_cls_token=True, qkv_bias='qkv'`` (its fine-tuning model also with
+    ``final_norm=False, with_fc_norm=True``): learned separable spatial +
+    temporal (+ class) position tables, a cls token that is dropped from every
+    output, and full q/k/v biases.
 
     Outputs (``out_type``):
 
@@ -84,7 +91,9 @@ class VideoMAEVisionTransformer(BaseModule):
         patch_size (int, optional): Pixels per token side; the arch's value
             (16, giant 14) when None. Defaults to None.
         in_channels (int): Input channels. Defaults to 3.
-        qkv_bias (bool): Learn ``q_bias``/``v_bias``. Defaults to True.
+        qkv_bias (bool | str): ``True``: learn ``q_bias``/``v_bias``
+            (VideoMAE); ``'qkv'``: a full q/k/v bias (MAE-ST); ``False``: no
+            bias. Defaults to True.
         drop_rate (float): Dropout after projections. Defaults to 0.
         attn_drop_rate (float): Attention dropout. Defaults to 0.
         drop_path_rate (float): Stochastic depth of the last block, linearly
@@ -94,6 +103,16 @@ class VideoMAEVisionTransformer(BaseModule):
         norm_eps (float): LayerNorm epsilon. Defaults to 1e-6.
         use_learnable_pos_emb (bool): Learn the position embedding instead
             of the fixed sin-cos table. Defaults to False.
+        sep_pos_embed (bool): MAE-ST's learned separable tables
+            ``pos_embed_spatial`` ``(1, H'*W', C)`` and ``pos_embed_temporal``
+            ``(1, T', C)`` (plus ``pos_embed_class`` ``(1, 1, C)`` with a cls
+            token) instead of ``pos_embed``; each is resized on its own axes
+            for other grids. Defaults to False.
+        with_cls_token (bool): Prepend a learned ``cls_token`` (position
+            ``pos_embed_class`` with ``sep_pos_embed``, none otherwise) to the
+            patch tokens. As MAE-ST, it is dropped after the blocks: every
+            output holds patch tokens only and ``'avg'`` pools them.
+            Defaults to False.
         pos_embed_interp (str): How the table is resized for other token
             grids: ``'trilinear'`` or ``'nearest'``. Defaults to
             ``'trilinear'``.
@@ -121,13 +140,15 @@ class VideoMAEVisionTransformer(BaseModule):
                  tubelet_size: int = 2,
                  patch_size: Optional[int] = None,
                  in_channels: int = 3,
-                 qkv_bias: bool = True,
+                 qkv_bias: Union[bool, str] = True,
                  drop_rate: float = 0.,
                  attn_drop_rate: float = 0.,
                  drop_path_rate: float = 0.,
                  init_values: float = 0.,
                  norm_eps: float = 1e-6,
                  use_learnable_pos_emb: bool = False,
+                 sep_pos_embed: bool = False,
+                 with_cls_token: bool = False,
                  pos_embed_interp: str = 'trilinear',
                  final_norm: bool = True,
                  with_fc_norm: bool = False,
@@ -164,7 +185,21 @@ class VideoMAEVisionTransformer(BaseModule):
 
         self.patch_embed = PatchEmbed3D(in_channels, self.embed_dims, tubelet_size,
                                         self.patch_size)
-        if use_learnable_pos_emb:
+        if use_learnable_pos_emb and sep_pos_embed:
+            raise ValueError('use_learnable_pos_emb (one learned table) and sep_pos_embed '
+                             '(separable learned tables) exclude each other')
+        self.sep_pos_embed = sep_pos_embed
+        self.with_cls_token = with_cls_token
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) \
+            if with_cls_token else None
+        if sep_pos_embed:
+            t, h, w = self.grid_size
+            self.pos_embed = None
+            self.pos_embed_spatial = nn.Parameter(torch.zeros(1, h * w, self.embed_dims))
+            self.pos_embed_temporal = nn.Parameter(torch.zeros(1, t, self.embed_dims))
+            self.pos_embed_class = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) \
+                if with_cls_token else None
+        elif use_learnable_pos_emb:
             self.pos_embed = nn.Parameter(torch.zeros(1, self.num_patches, self.embed_dims))
         else:
             # Not saved: official checkpoints do not hold it, it is regenerated.
@@ -208,17 +243,28 @@ class VideoMAEVisionTransformer(BaseModule):
                              f'into tubelet {tub} x patch {self.patch_size}')
         return T // tub, H // ph, W // pw
 
+    def learned_tokens(self) -> Dict[str, nn.Parameter]:
+        """The learned position tables and cls token, by parameter name."""
+        names = ('pos_embed', 'pos_embed_spatial', 'pos_embed_temporal', 'pos_embed_class',
+                 'cls_token')
+        return {n: getattr(self, n) for n in names
+                if isinstance(getattr(self, n, None), nn.Parameter)}
+
     def init_weights(self) -> None:
-        """Init from ``init_cfg``; a learnable table gets trunc-normal(.02) unless
-        a checkpoint initializes it."""
+        """Init from ``init_cfg``; learned position tables and the cls token
+        get trunc-normal(.02) (as VideoMAE and MAE-ST) unless a checkpoint
+        initializes them."""
         super().init_weights()
         cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
         loaders = ('Pretrained', 'VideoMAEPretrained')
-        pretrained = any(isinstance(c, dict) and c.get('type') in loaders for c in cfgs)
-        if isinstance(self.pos_embed, nn.Parameter) and not pretrained:
-            trunc_normal_(self.pos_embed, std=.02)
+        if not any(isinstance(c, dict) and c.get('type') in loaders for c in cfgs):
+            for param in self.learned_tokens().values():
+                trunc_normal_(param, std=.02)
 
     def _resize_pos_embed_hook(self, state_dict, prefix, *args, **kwargs) -> None:
+        if self.sep_pos_embed:
+            self._resize_separable_hook(state_dict, prefix)
+            return
         key = prefix + 'pos_embed'
         if key not in state_dict:
             return
@@ -230,6 +276,16 @@ class VideoMAEVisionTransformer(BaseModule):
         if src.shape[1] != self.num_patches:
             src_grid = self._guess_grid(src.shape[1])
             state_dict[key] = resize_pos_embed(src, src_grid, self.grid_size)
+
+    def _resize_separable_hook(self, state_dict, prefix) -> None:
+        """Fit stored separable tables of another grid to the model's."""
+        spatial_key, temporal_key = prefix + 'pos_embed_spatial', prefix + 'pos_embed_temporal'
+        if spatial_key not in state_dict or temporal_key not in state_dict:
+            return  # reported as missing keys by load_state_dict
+        spatial, temporal = state_dict[spatial_key], state_dict[temporal_key]
+        src_grid = (temporal.shape[1], *square_grid(spatial.shape[1], spatial_key))
+        state_dict[spatial_key], state_dict[temporal_key] = resize_separable_tables(
+            spatial, temporal, src_grid, self.grid_size, self.pos_embed_interp)
 
     def _guess_grid(self, num_positions: int) -> Tuple[int, int, int]:
         """Grid of a stored table: same frame count first, then same size."""
@@ -244,8 +300,21 @@ class VideoMAEVisionTransformer(BaseModule):
 
     def position_embedding(self, grid: Sequence[int]) -> torch.Tensor:
         """Position table ``(1, T'*H'*W', C)`` for a token grid; the stored
-        table unchanged at the native grid, interpolated elsewhere."""
+        table(s) unchanged at the native grid, interpolated elsewhere."""
+        if self.sep_pos_embed:
+            spatial, temporal = resize_separable_tables(
+                self.pos_embed_spatial, self.pos_embed_temporal, self.grid_size, grid,
+                self.pos_embed_interp)
+            return separable_position_table(spatial, temporal)
         return resize_pos_embed(self.pos_embed, self.grid_size, grid, self.pos_embed_interp)
+
+    def prepend_cls_token(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, N, C) -> (B, 1 + N, C)``: the cls token (plus
+        ``pos_embed_class`` when there is one) first."""
+        cls = self.cls_token
+        if getattr(self, 'pos_embed_class', None) is not None:
+            cls = cls + self.pos_embed_class
+        return torch.cat([cls.to(x.dtype).expand(x.shape[0], -1, -1), x], dim=1)
 
     def forward(self,
                 x: torch.Tensor,
@@ -260,7 +329,8 @@ class VideoMAEVisionTransformer(BaseModule):
         Returns:
             torch.Tensor: With a mask, visible tokens ``(B, N_vis, C)`` in
             ascending token order. Otherwise, by ``out_type``: ``(B, C)``,
-            ``(B, N, C)`` or ``(B, C, T', H', W')``.
+            ``(B, N, C)`` or ``(B, C, T', H', W')``. A cls token is never
+            part of the output.
         """
         grid = self.token_grid(x.shape[-3:])
         x = self.patch_embed(x)  # (B, N, C)
@@ -268,6 +338,8 @@ class VideoMAEVisionTransformer(BaseModule):
         B, N, C = x.shape
         if mask is not None:
             x = x[~gather_check_mask(mask, B, N)].reshape(B, -1, C)  # (B, N_vis, C)
+        if self.cls_token is not None:
+            x = self.prepend_cls_token(x)  # (B, 1 + N_vis, C)
         x = self.pos_drop(x)
         for block in self.blocks:
             if self.with_cp and self.training and x.requires_grad:
@@ -275,12 +347,23 @@ class VideoMAEVisionTransformer(BaseModule):
             else:
                 x = block(x)
         x = self.norm(x)
+        if self.cls_token is not None:
+            x = x[:, 1:]  # patch tokens only, as MAE-ST
         if mask is not None or self.out_type == 'raw':
             return x
         if self.out_type == 'featmap':
             return x.transpose(1, 2).reshape(B, C, *grid)  # (B, C, T', H', W')
         x = x.mean(dim=1)  # (B, C)
         return self.fc_norm(x) if self.fc_norm is not None else x
+
+
+def square_grid(num_positions: int, name: str) -> Tuple[int, int]:
+    """``(H, W)`` of a stored square spatial table of ``num_positions`` rows."""
+    side = round(num_positions**.5)
+    if side * side != num_positions:
+        raise ValueError(f'{name} holds {num_positions} positions, not a square grid; '
+                         f'cannot resize it to the model\'s')
+    return side, side
 
 
 def gather_check_mask(mask: torch.Tensor, batch: int, num_tokens: int) -> torch.Tensor:

@@ -6,6 +6,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 NORM_PIX = ('per_channel', 'joint', None)
+TARGET_SPACES = ('pixels', 'input')
 
 
 def patchify(video: torch.Tensor, tubelet_size: int,
@@ -82,6 +83,28 @@ def normalize_patches(patches: torch.Tensor, norm_pix: Optional[str],
     return target, mean, scale
 
 
+def target_frame_indices(num_frames: int, target_frames: Optional[int]) -> torch.Tensor:
+    """Frames MAE-ST's decoder predicts: ``linspace(0, T - 1, n)`` in float32,
+    truncated (``[0, 2, 4, 6, 8, 10, 12, 15]`` for 8 of 16); all frames when
+    ``target_frames`` is None.
+
+    Returns:
+        torch.Tensor: int64 ``(n, )`` frame indices.
+    """
+    if target_frames is None:
+        return torch.arange(num_frames)
+    return torch.linspace(0, num_frames - 1, target_frames).long()
+
+
+def predicted_frames_per_token(target_frames: int, num_frames: int, tubelet_size: int) -> int:
+    """MAE-ST's ``t_pred_patch_size = t_patch_size * pred_t_dim // num_frames``
+    (1 for 8 of 16 frames with tubelets of 2); the division must be exact."""
+    if (tubelet_size * target_frames) % num_frames:
+        raise ValueError(f'head.target_frames={target_frames} of {num_frames} frames do not '
+                         f'give a whole number of frames per {tubelet_size}-frame token')
+    return tubelet_size * target_frames // num_frames
+
+
 @MODELS.register_module()
 class VideoMAEPretrainHead(BaseModule):
     """Builds the normalized-pixel target inside the model and computes MSE.
@@ -91,11 +114,21 @@ class VideoMAEPretrainHead(BaseModule):
     the ~10% of decoder queries the encoder saw; with no decoder masking it
     is exactly VideoMAE V1.
 
+    MAE-ST's target is ``norm_pix='joint', target_space='input'`` and
+    ``target_frames=pred_t_dim``: ``target_frames`` frames picked by
+    :func:`target_frame_indices` from the normalized model input, each token
+    predicting its ``tubelet_size * target_frames // T`` picked frames.
+
     Args:
         tubelet_size (int): Frames per token. Defaults to 2.
         patch_size (int): Pixels per token side. Defaults to 16.
         norm_pix (str | None): ``'per_channel'`` (VideoMAE), ``'joint'``
             (MAE-ST) or None. Defaults to ``'per_channel'``.
+        target_frames (int, optional): Frames of the clip to predict (MAE-ST
+            ``pred_t_dim``); all when None. Defaults to None.
+        target_space (str): ``'pixels'`` (VideoMAE: pixels in [0, 1]) or
+            ``'input'`` (MAE-ST: the normalized model input). The pretrainer
+            hands the head the clip in this space. Defaults to ``'pixels'``.
         loss_weight (float): Scale of the loss. Defaults to 1.
     """
 
@@ -103,6 +136,8 @@ class VideoMAEPretrainHead(BaseModule):
                  tubelet_size: int = 2,
                  patch_size: int = 16,
                  norm_pix: Optional[str] = 'per_channel',
+                 target_frames: Optional[int] = None,
+                 target_space: str = 'pixels',
                  loss_weight: float = 1.,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -111,19 +146,48 @@ class VideoMAEPretrainHead(BaseModule):
         self.tubelet_size = tubelet_size
         self.patch_size = (patch_size, patch_size) if isinstance(patch_size, int) else tuple(
             patch_size)
+        if target_space not in TARGET_SPACES:
+            raise ValueError(f'target_space must be one of {TARGET_SPACES}, got '
+                             f'{target_space!r}')
         self.norm_pix = norm_pix
+        self.target_frames = target_frames
+        self.target_space = target_space
         self.loss_weight = loss_weight
 
-    def construct_target(self, video: torch.Tensor) -> torch.Tensor:
-        """Normalized-pixel target of every token.
+    def target_patches(self, video: torch.Tensor) -> Tuple[torch.Tensor, int]:
+        """The target frames of a clip, cut into tokens.
 
         Args:
-            video (torch.Tensor): Pixels in [0, 1], ``(B, C, T, H, W)``.
+            video (torch.Tensor): ``(B, C, T, H, W)`` in ``target_space``.
 
         Returns:
-            torch.Tensor: ``(B, N, tubelet*ph*pw*C)``.
+            tuple: patches ``(B, N, u*ph*pw, C)`` (see :func:`patchify`) and
+            ``u``, the target frames per token.
         """
-        patches = patchify(video.float(), self.tubelet_size, self.patch_size)  # (B, N, P, C)
+        frames_per_token = self.tubelet_size if self.target_frames is None else \
+            predicted_frames_per_token(self.target_frames, video.shape[2], self.tubelet_size)
+        video = self.select_frames(video.float())  # (B, C, T_target, H, W)
+        return patchify(video, frames_per_token, self.patch_size), frames_per_token
+
+    def select_frames(self, video: torch.Tensor) -> torch.Tensor:
+        """``(B, C, T, H, W) -> (B, C, T_target, H, W)``, the frames the
+        decoder predicts (all of them unless ``target_frames`` is set)."""
+        if self.target_frames is None:
+            return video
+        index = target_frame_indices(video.shape[2], self.target_frames).to(video.device)
+        return video.index_select(2, index)
+
+    def construct_target(self, video: torch.Tensor) -> torch.Tensor:
+        """Normalized target of every token.
+
+        Args:
+            video (torch.Tensor): ``(B, C, T, H, W)`` in ``target_space``
+                (pixels in [0, 1], or the normalized input).
+
+        Returns:
+            torch.Tensor: ``(B, N, u*ph*pw*C)``, channel fastest.
+        """
+        patches, _ = self.target_patches(video)  # (B, N, P, C)
         return normalize_patches(patches, self.norm_pix)[0]
 
     def loss(self, pred: torch.Tensor, index: torch.Tensor, valid: torch.Tensor,
@@ -135,7 +199,7 @@ class VideoMAEPretrainHead(BaseModule):
                 query tokens.
             index (torch.Tensor): Their token indices ``(B, L)``.
             valid (torch.Tensor): ``(B, L)`` bool, False on padding rows.
-            video (torch.Tensor): Pixels in [0, 1], ``(B, C, T, H, W)``.
+            video (torch.Tensor): ``(B, C, T, H, W)`` in ``target_space``.
             encoder_mask (torch.Tensor): ``(B, N)`` bool, True = hidden from
                 the encoder.
 
@@ -168,14 +232,16 @@ class VideoMAEPretrainHead(BaseModule):
             index (torch.Tensor): Their token indices ``(B, L)``.
             valid (torch.Tensor): ``(B, L)`` bool, False on padding rows
                 (those tokens keep their own pixels).
-            video (torch.Tensor): Pixels in [0, 1], ``(B, C, T, H, W)``.
+            video (torch.Tensor): ``(B, C, T, H, W)`` in ``target_space``.
             grid (tuple): The backbone's token grid ``(T', H', W')`` of
                 ``video``.
 
         Returns:
-            torch.Tensor: ``(B, C, T, H, W)`` pixels clamped to [0, 1].
+            torch.Tensor: ``(B, C, T_target, H, W)`` (the frames of
+            :meth:`select_frames`) in ``target_space``; pixels are clamped
+            to [0, 1].
         """
-        patches = patchify(video.float(), self.tubelet_size, self.patch_size)  # (B, N, P, C)
+        patches, frames_per_token = self.target_patches(video)  # (B, N, P, C)
         _, mean, scale = normalize_patches(patches, self.norm_pix)
         B, N, P, C = patches.shape
         pred = pred.float().reshape(B, -1, P, C)  # (B, L, P, C)
@@ -184,4 +250,5 @@ class VideoMAEPretrainHead(BaseModule):
         scale = scale.expand_as(patches).gather(1, gather) if scale.dim() else scale
         values = torch.where(valid[..., None, None], pred * scale + mean, patches.gather(1, gather))
         recon = patches.scatter(1, gather, values)  # (B, N, P, C)
-        return unpatchify(recon, self.tubelet_size, self.patch_size, grid).clamp(0, 1)
+        recon = unpatchify(recon, frames_per_token, self.patch_size, grid)
+        return recon.clamp(0, 1) if self.target_space == 'pixels' else recon

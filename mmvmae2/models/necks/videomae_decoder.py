@@ -1,5 +1,5 @@
-"""Light transformer decoder of VideoMAE V2 with dual masking."""
-from typing import Dict, Optional, Tuple
+"""Light transformer decoder of VideoMAE V2 with dual masking (and of MAE-ST)."""
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -7,7 +7,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 
-from ..utils.pos_embed import sinusoid_position_table
+from ..utils.pos_embed import separable_position_table, sinusoid_position_table
 from ..utils.transformer import TransformerBlock, linear_drop_path_rates
 
 # The V2 decoder of each encoder size (official ``pretrain_videomae_*`` models
@@ -21,7 +21,7 @@ DECODER_SETTINGS: Dict[str, Dict] = {
     'huge': dict(embed_dims=512, num_heads=8, num_layers=4, feedforward_channels=2048),
     'giant': dict(embed_dims=512, num_heads=8, num_layers=4, feedforward_channels=2234),
 }
-MODES = ('official', 'efficient')
+MODES = ('official', 'efficient', 'mae')
 
 
 def decoder_query_positions(encoder_mask: torch.Tensor, decoder_mask: torch.Tensor,
@@ -30,16 +30,17 @@ def decoder_query_positions(encoder_mask: torch.Tensor, decoder_mask: torch.Tens
 
     ``'official'``: every position the decoder keeps (``~decoder_mask``),
     including the ~10% the encoder already saw (the official V2 forward).
-    ``'efficient'``: only positions hidden from the encoder and kept by the
-    decoder, i.e. exactly the loss tokens. Their count may differ between
-    samples (e.g. random encoder masks); rows are padded to the longest.
+    ``'efficient'`` and ``'mae'``: only positions hidden from the encoder
+    and kept by the decoder, i.e. exactly the loss tokens. Their count may
+    differ between samples (e.g. random encoder masks); rows are padded to
+    the longest.
 
     Args:
         encoder_mask (torch.Tensor): ``(B, N)`` bool, True = hidden from the
             encoder.
         decoder_mask (torch.Tensor): ``(B, N)`` bool, True = not
             reconstructed.
-        mode (str): ``'official'`` or ``'efficient'``.
+        mode (str): ``'official'``, ``'efficient'`` or ``'mae'``.
 
     Returns:
         tuple: ``index`` ``(B, L)`` long token indices in ascending order and
@@ -47,7 +48,7 @@ def decoder_query_positions(encoder_mask: torch.Tensor, decoder_mask: torch.Tens
     """
     if mode == 'official':
         query = ~decoder_mask
-    elif mode == 'efficient':
+    elif mode in ('efficient', 'mae'):
         query = encoder_mask & ~decoder_mask
     else:
         raise ValueError(f'decoder mode must be one of {MODES}, got {mode!r}')
@@ -62,6 +63,13 @@ def decoder_query_positions(encoder_mask: torch.Tensor, decoder_mask: torch.Tens
     return index, valid
 
 
+def visible_positions(encoder_mask: torch.Tensor) -> torch.Tensor:
+    """``(B, N_vis)`` indices of the tokens the encoder saw, ascending (the
+    order of the encoder's output); every sample keeps ``N_vis``."""
+    order = torch.sort(encoder_mask.to(torch.uint8), dim=1, stable=True).indices  # (B, N)
+    return order[:, :int((~encoder_mask[0]).sum())]
+
+
 @MODELS.register_module()
 class VideoMAEPretrainDecoder(BaseModule):
     """VideoMAE V2 decoder: visible latents plus mask tokens -> pixels.
@@ -72,6 +80,14 @@ class VideoMAEPretrainDecoder(BaseModule):
     appended for every query position (see :func:`decoder_query_positions`).
     After the blocks and ``norm``, ``head`` predicts the
     ``tubelet * patch * patch * 3`` normalized pixels of the query tokens only.
+
+    MAE-ST's decoder is ``mode='mae', sep_pos_embed=True,
+    with_cls_token=True, embed_bias=True, qkv_bias='qkv'`` and
+    ``pred_tubelet_size`` set by its ``pred_t_dim``: the sequence is the
+    visible latents plus one mask token per hidden token (the official
+    decoder, in another order; attention does not depend on it), a cls token
+    in front that is dropped after ``norm``, and a prediction for every token,
+    visible ones included.
 
     Args:
         arch (str | dict): Size name of the encoder (``'small'`` ...
@@ -85,14 +101,29 @@ class VideoMAEPretrainDecoder(BaseModule):
         patch_size (int): Pixels per token side. Defaults to 16.
         tubelet_size (int): Frames per token. Defaults to 2.
         in_channels (int): Pixel channels. Defaults to 3.
-        qkv_bias (bool): ``q_bias``/``v_bias`` in attention. Defaults to True.
+        qkv_bias (bool | str): See :class:`VideoMAEViT`. Defaults to True.
         drop_path_rate (float): Stochastic depth of the last block.
             Defaults to 0.
         init_values (float): Layer scale init (0 = none). Defaults to 0.
         norm_eps (float): LayerNorm epsilon. Defaults to 1e-6.
-        mode (str): ``'official'`` (bit-compatible) or ``'efficient'`` (no
-            mask tokens at encoder-visible positions). Defaults to
-            ``'official'``.
+        mode (str): ``'official'`` (bit-compatible VideoMAE V2),
+            ``'efficient'`` (no mask tokens at encoder-visible positions) or
+            ``'mae'`` (as ``'efficient'``, and the visible tokens are
+            predicted too, as MAE-ST). Defaults to ``'official'``.
+        sep_pos_embed (bool): Learned separable position tables (MAE-ST)
+            instead of the fixed sin-cos table; needs ``grid_size``.
+            Defaults to False.
+        with_cls_token (bool): A decoder cls token in front of the sequence,
+            dropped before ``head``. Defaults to False.
+        embed_bias (bool): Bias of ``encoder_to_decoder`` (MAE-ST's
+            ``decoder_embed`` has one). Defaults to False.
+        pred_tubelet_size (int, optional): Frames predicted per token; the
+            tubelet size when None. MAE-ST predicts ``pred_t_dim`` of the
+            ``num_frames`` frames: ``tubelet_size * pred_t_dim //
+            num_frames``. Defaults to None.
+        grid_size (Sequence[int], optional): Token grid ``(T', H', W')`` of
+            the native clip (``VideoMAEPretrainer`` passes the backbone's).
+            Defaults to None.
         with_cp (bool): Activation checkpointing. Defaults to False.
         init_cfg (dict | list[dict], optional): Initialization config.
     """
@@ -104,11 +135,16 @@ class VideoMAEPretrainDecoder(BaseModule):
                  patch_size: int = 16,
                  tubelet_size: int = 2,
                  in_channels: int = 3,
-                 qkv_bias: bool = True,
+                 qkv_bias: Union[bool, str] = True,
                  drop_path_rate: float = 0.,
                  init_values: float = 0.,
                  norm_eps: float = 1e-6,
                  mode: str = 'official',
+                 sep_pos_embed: bool = False,
+                 with_cls_token: bool = False,
+                 embed_bias: bool = False,
+                 pred_tubelet_size: Optional[int] = None,
+                 grid_size: Optional[Sequence[int]] = None,
                  with_cp: bool = False,
                  init_cfg: Optional[Dict] = (
                      dict(type='Xavier', layer='Linear', distribution='uniform', bias=0.),
@@ -127,12 +163,27 @@ class VideoMAEPretrainDecoder(BaseModule):
         self.mode = mode
         self.with_cp = with_cp
         self.num_patches = num_patches
-        self.patch_dims = tubelet_size * patch_size * patch_size * in_channels
+        self.patch_dims = (pred_tubelet_size or tubelet_size) * patch_size**2 * in_channels
 
-        self.encoder_to_decoder = nn.Linear(encoder_embed_dims, self.embed_dims, bias=False)
+        self.encoder_to_decoder = nn.Linear(encoder_embed_dims, self.embed_dims, bias=embed_bias)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
-        self.register_buffer(
-            'pos_embed', sinusoid_position_table(num_patches, self.embed_dims), persistent=False)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) \
+            if with_cls_token else None
+        self.sep_pos_embed = sep_pos_embed
+        if sep_pos_embed:
+            if grid_size is None or grid_size[0] * grid_size[1] * grid_size[2] != num_patches:
+                raise ValueError(f'sep_pos_embed needs grid_size (T\', H\', W\') holding the '
+                                 f'{num_patches} tokens, got {grid_size}')
+            t, h, w = grid_size
+            self.pos_embed = None
+            self.pos_embed_spatial = nn.Parameter(torch.zeros(1, h * w, self.embed_dims))
+            self.pos_embed_temporal = nn.Parameter(torch.zeros(1, t, self.embed_dims))
+            self.pos_embed_class = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) \
+                if with_cls_token else None
+        else:
+            self.register_buffer('pos_embed', sinusoid_position_table(num_patches,
+                                                                      self.embed_dims),
+                                 persistent=False)
         dpr = linear_drop_path_rates(drop_path_rate, arch['num_layers'])
         self.blocks = nn.ModuleList([
             TransformerBlock(self.embed_dims, arch['num_heads'],
@@ -154,8 +205,18 @@ class VideoMAEPretrainDecoder(BaseModule):
         super().init_weights()
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             return
-        self.encoder_to_decoder.reset_parameters()
+        if self.encoder_to_decoder.bias is None:
+            self.encoder_to_decoder.reset_parameters()  # MAE-ST's decoder_embed: Xavier
         trunc_normal_(self.mask_token, std=.02, a=-.02, b=.02)
+        for name in ('cls_token', 'pos_embed_spatial', 'pos_embed_temporal', 'pos_embed_class'):
+            if isinstance(getattr(self, name, None), nn.Parameter):
+                trunc_normal_(getattr(self, name), std=.02)
+
+    def position_table(self) -> torch.Tensor:
+        """``(1, N, Cd)`` position table of the tokens."""
+        if self.sep_pos_embed:
+            return separable_position_table(self.pos_embed_spatial, self.pos_embed_temporal)
+        return self.pos_embed
 
     def forward(self, latent: torch.Tensor, encoder_mask: torch.Tensor,
                 decoder_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -170,15 +231,16 @@ class VideoMAEPretrainDecoder(BaseModule):
                 reconstructed.
 
         Returns:
-            tuple: ``pred`` ``(B, L, P)`` pixels of the query tokens,
+            tuple: ``pred`` ``(B, L, P)`` pixels of the query tokens (in
+            ``'mae'`` mode the visible tokens first, then the queries),
             ``index`` ``(B, L)`` their token indices and ``valid`` ``(B, L)``
-            (False on padding rows), P = tubelet * patch * patch * 3.
+            (False on padding rows), P = pred_tubelet * patch * patch * 3.
         """
         B, N = encoder_mask.shape
         if N != self.num_patches:
             raise ValueError(f'decoder built for {self.num_patches} tokens got masks over {N}')
         encoder_mask, decoder_mask = encoder_mask.bool(), decoder_mask.bool()
-        pos = self.pos_embed.expand(B, -1, -1).to(latent.dtype)  # (B, N, Cd)
+        pos = self.position_table().expand(B, -1, -1).to(latent.dtype)  # (B, N, Cd)
         x_vis = self.encoder_to_decoder(latent)  # (B, N_vis, Cd)
         x_vis = x_vis + pos[~encoder_mask].reshape(B, -1, self.embed_dims)
         index, valid = decoder_query_positions(encoder_mask, decoder_mask, self.mode)
@@ -186,15 +248,22 @@ class VideoMAEPretrainDecoder(BaseModule):
         # (B, N_vis + L, Cd)
         x = torch.cat([x_vis, self.mask_token.to(latent.dtype) + pos_query], dim=1)
 
+        keys = torch.cat([valid.new_ones(B, x_vis.shape[1]), valid], dim=1)  # (B, N_vis+L)
+        if self.cls_token is not None:
+            cls = self.cls_token + (self.pos_embed_class if self.sep_pos_embed else 0)
+            x = torch.cat([cls.to(x.dtype).expand(B, -1, -1), x], dim=1)  # (B, 1+N_vis+L, Cd)
+            keys = torch.cat([keys.new_ones(B, 1), keys], dim=1)
         attn_mask = None
-        if not bool(valid.all()):  # padded queries must not be attended to
-            keys = torch.cat([valid.new_ones(B, x_vis.shape[1]), valid], dim=1)
-            attn_mask = keys[:, None, None, :]  # (B, 1, 1, N_vis+L)
+        if not bool(keys.all()):  # padded queries must not be attended to
+            attn_mask = keys[:, None, None, :]  # (B, 1, 1, keys)
         for block in self.blocks:
             if self.with_cp and self.training and x.requires_grad:
                 x = torch.utils.checkpoint.checkpoint(block, x, attn_mask, use_reentrant=False)
             else:
                 x = block(x, attn_mask)
+        if self.mode == 'mae':  # every token: visible ones, then the queries
+            index = torch.cat([visible_positions(encoder_mask), index], dim=1)
+            valid = keys[:, -index.shape[1]:]
         L = index.shape[1]
-        pred = self.head(self.norm(x[:, -L:]))  # (B, L, P)
+        pred = self.head(self.norm(x[:, -L:]))  # (B, L, P); the cls token is dropped
         return pred, index, valid

@@ -1,5 +1,6 @@
-"""Position embeddings of the video ViT: the official 1-D sinusoid table and
-its resizing to other token grids."""
+"""Position embeddings of the video ViT: the official 1-D sinusoid table of
+VideoMAE, MAE-ST's learned separable (spatial + temporal) tables, and their
+resizing to other token grids."""
 from typing import Sequence, Tuple
 
 import torch
@@ -63,6 +64,48 @@ def resize_pos_embed(pos_embed: torch.Tensor,
     volume = F.interpolate(volume.float(), size=dst_grid, mode=mode, **kwargs)
     resized = volume.permute(0, 2, 3, 4, 1).flatten(1, 3)  # (1, T'*H'*W', C)
     return resized.to(pos_embed.dtype)
+
+
+def separable_position_table(spatial: torch.Tensor, temporal: torch.Tensor) -> torch.Tensor:
+    """MAE-ST's token table from its separable parts.
+
+    Entry ``t * (H*W) + s`` is ``spatial[s] + temporal[t]`` (tokens in
+    ``(t h w)`` order), as the official ``pos_embed_spatial.repeat(1, T, 1) +
+    pos_embed_temporal.repeat_interleave(H*W, 1)``.
+
+    Args:
+        spatial (torch.Tensor): ``(1, H*W, C)``.
+        temporal (torch.Tensor): ``(1, T, C)``.
+
+    Returns:
+        torch.Tensor: ``(1, T*H*W, C)``.
+    """
+    table = temporal[:, :, None, :] + spatial[:, None, :, :]  # (1, T, H*W, C)
+    return table.flatten(1, 2)  # (1, T*H*W, C)
+
+
+def resize_separable_tables(spatial: torch.Tensor, temporal: torch.Tensor,
+                            src_grid: Sequence[int], dst_grid: Sequence[int],
+                            mode: str = 'trilinear') -> Tuple[torch.Tensor, torch.Tensor]:
+    """Resize MAE-ST's tables separately: the spatial one over ``(H, W)``
+    (bilinear for ``'trilinear'``), the temporal one over ``T`` (linear).
+
+    Args:
+        spatial (torch.Tensor): ``(1, H*W, C)``.
+        temporal (torch.Tensor): ``(1, T, C)``.
+        src_grid (Sequence[int]): ``(T, H, W)`` the tables were made for.
+        dst_grid (Sequence[int]): ``(T', H', W')`` wanted.
+        mode (str): ``'trilinear'`` or ``'nearest'``. Defaults to
+            ``'trilinear'``.
+
+    Returns:
+        tuple: ``(1, H'*W', C)`` and ``(1, T', C)``; unchanged (bit for bit)
+        along an axis whose size does not change.
+    """
+    (t, h, w), (t2, h2, w2) = tuple(src_grid), tuple(dst_grid)
+    spatial = resize_pos_embed(spatial, (1, h, w), (1, h2, w2), mode)
+    temporal = resize_pos_embed(temporal, (t, 1, 1), (t2, 1, 1), mode)
+    return spatial, temporal
 
 
 def token_grid(input_shape: Sequence[int], tubelet_size: int,

@@ -21,16 +21,21 @@ def linear_drop_path_rates(max_rate: float, depth: int) -> List[float]:
 
 
 class Attention(nn.Module):
-    """Multi-head self-attention with separate query and value biases.
+    """Multi-head self-attention with a fused ``qkv`` projection.
 
-    As in BEiT / VideoMAE, ``qkv`` is a Linear without bias; when
-    ``qkv_bias`` is set the bias ``(q_bias, 0, v_bias)`` is added (the key
-    bias is fixed at zero).
+    As in BEiT / VideoMAE, ``qkv`` is a Linear without bias; with
+    ``qkv_bias=True`` the bias ``(q_bias, 0, v_bias)`` is added (the key bias
+    is fixed at zero). MAE-ST's separate ``q``, ``k``, ``v`` Linear layers,
+    each with a bias, are ``qkv_bias='qkv'``: the fused ``qkv`` Linear gets a
+    full bias (``attn.qkv.bias``); the official weights convert exactly by
+    concatenating q, k and v.
 
     Args:
         embed_dims (int): Token channels.
         num_heads (int): Attention heads.
-        qkv_bias (bool): Learn ``q_bias`` and ``v_bias``. Defaults to True.
+        qkv_bias (bool | str): ``True``: learn ``q_bias`` and ``v_bias``;
+            ``'qkv'``: a full bias on ``qkv``; ``False``: no bias.
+            Defaults to True.
         attn_drop (float): Dropout on attention weights. Defaults to 0.
         proj_drop (float): Dropout after the output projection. Defaults to 0.
         head_dims (int, optional): Channels per head; ``embed_dims //
@@ -42,7 +47,7 @@ class Attention(nn.Module):
     def __init__(self,
                  embed_dims: int,
                  num_heads: int,
-                 qkv_bias: bool = True,
+                 qkv_bias: Union[bool, str] = True,
                  attn_drop: float = 0.,
                  proj_drop: float = 0.,
                  head_dims: Optional[int] = None,
@@ -53,8 +58,10 @@ class Attention(nn.Module):
         inner_dims = self.head_dims * num_heads
         self.scale = self.head_dims**-0.5
         self.use_sdpa = use_sdpa
-        self.qkv = nn.Linear(embed_dims, inner_dims * 3, bias=False)
-        if qkv_bias:
+        if not (isinstance(qkv_bias, bool) or qkv_bias == 'qkv'):
+            raise ValueError(f'qkv_bias must be True, False or "qkv", got {qkv_bias!r}')
+        self.qkv = nn.Linear(embed_dims, inner_dims * 3, bias=qkv_bias == 'qkv')
+        if qkv_bias is True:
             self.q_bias = nn.Parameter(torch.zeros(inner_dims))
             self.v_bias = nn.Parameter(torch.zeros(inner_dims))
         else:
@@ -73,7 +80,7 @@ class Attention(nn.Module):
             torch.Tensor: ``(B, N, C)``.
         """
         B, N, _ = x.shape
-        bias = None
+        bias = self.qkv.bias
         if self.q_bias is not None:
             bias = torch.cat([self.q_bias, torch.zeros_like(self.v_bias), self.v_bias])
         qkv = F.linear(x, self.qkv.weight, bias)  # (B, N, 3*h*d)
@@ -120,7 +127,7 @@ class TransformerBlock(nn.Module):
         num_heads (int): Attention heads.
         feedforward_channels (int, optional): Hidden width of the MLP;
             ``4 * embed_dims`` when None. Defaults to None.
-        qkv_bias (bool): See :class:`Attention`. Defaults to True.
+        qkv_bias (bool | str): See :class:`Attention`. Defaults to True.
         drop_rate (float): Dropout after projections. Defaults to 0.
         attn_drop_rate (float): Attention dropout. Defaults to 0.
         drop_path_rate (float): Stochastic depth of this block. Defaults to 0.
@@ -134,7 +141,7 @@ class TransformerBlock(nn.Module):
                  embed_dims: int,
                  num_heads: int,
                  feedforward_channels: Optional[int] = None,
-                 qkv_bias: bool = True,
+                 qkv_bias: Union[bool, str] = True,
                  drop_rate: float = 0.,
                  attn_drop_rate: float = 0.,
                  drop_path_rate: float = 0.,
