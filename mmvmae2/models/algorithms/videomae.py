@@ -50,6 +50,12 @@ class VideoMAEPretrainer(BaseModel):
         pixel_scale (float): Value of white in the un-normalized input; the
             target is built from pixels in [0, 1] as officially. Defaults to
             255.
+        compile (bool | dict): ``torch.compile`` the backbone and the
+            decoder in place (``nn.Module.compile``: parameter names and
+            checkpoints are unchanged); a dict is passed as its options, e.g.
+            ``dict(mode='max-autotune')``. The loss, the target and the
+            optimizer stay eager. MMEngine's runner-level ``compile=True``
+            compiles the whole ``train_step`` instead. Defaults to False.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -59,6 +65,7 @@ class VideoMAEPretrainer(BaseModel):
                  head: Dict,
                  data_preprocessor: Optional[Dict] = None,
                  pixel_scale: float = 255.,
+                 compile: Union[bool, Dict] = False,
                  init_cfg: Optional[Dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(
@@ -95,6 +102,10 @@ class VideoMAEPretrainer(BaseModel):
             _with_geometry(head, dict(patch_size=geometry['patch_size'],
                                       tubelet_size=geometry['tubelet_size']), 'head'))
         self.pixel_scale = pixel_scale
+        if compile:
+            options = {} if compile is True else dict(compile)
+            self.backbone.compile(**options)
+            self.neck.compile(**options)
 
     def forward(self,
                 inputs: torch.Tensor,
