@@ -154,3 +154,95 @@ def demo_video_dir(demo_data, tmp_path_factory) -> Path:
     demo_data.make_demo_videos(str(out), num_videos=6, num_frames=32, size=64, seed=1)
     demo_data.make_bad_entries(str(out), short_frames=4, size=64, seed=1)
     return out
+
+
+def _widen_mlps(sd: dict, new_ratio: float, gen: torch.Generator) -> dict:
+    """Every ``*mlp.fc1`` / ``*mlp.fc2`` pair of an official state dict with
+    ``int(dims * new_ratio)`` hidden units; the extra units reach ``fc2``
+    through zero columns, so the function is unchanged."""
+    out = dict(sd)
+    for key, value in sd.items():
+        if key.endswith('mlp.fc1.weight'):  # (hidden, dims)
+            extra = int(value.shape[1] * new_ratio) - value.shape[0]
+            out[key] = torch.cat([value, torch.randn(extra, value.shape[1], generator=gen)])
+            bias = key[:-len('weight')] + 'bias'
+            out[bias] = torch.cat([sd[bias], torch.randn(extra, generator=gen)])
+        elif key.endswith('mlp.fc2.weight'):  # (dims, hidden)
+            extra = int(value.shape[0] * new_ratio) - value.shape[1]
+            out[key] = torch.cat([value, value.new_zeros(value.shape[0], extra)], 1)
+    return out
+
+
+def _prepend_identity_block(sd: dict, blocks: str, gen: torch.Generator) -> dict:
+    """Shift ``{blocks}.i.*`` to ``i + 1``; the new ``{blocks}.0`` has random
+    tensors except zero ``attn.proj`` and ``mlp.fc2`` (both residuals add 0)."""
+    out, template = {}, {}
+    for key, value in sd.items():
+        if key.startswith(blocks + '.'):
+            index, name = key[len(blocks) + 1:].split('.', 1)
+            out[f'{blocks}.{int(index) + 1}.{name}'] = value
+            if index == '0':
+                template[name] = value
+        else:
+            out[key] = value
+    for name, value in template.items():
+        zero = name.startswith(('attn.proj.', 'mlp.fc2.'))
+        out[f'{blocks}.0.{name}'] = (torch.zeros_like(value) if zero else
+                                     torch.randn(value.shape, generator=gen))
+    return out
+
+
+# Per-sample entries of ``maest_tiny_ref.pt`` (batch first).
+_MAEST_BATCH_KEYS = ('input_video', 'target', 'target_patchified_raw', 'finetune_logits',
+                     'finetune_pooled')
+_MAEST_RUN_BATCH_KEYS = ('noise', 'ids_shuffle', 'ids_restore', 'ids_keep', 'mask', 'latent',
+                         'pred')
+
+
+def widen_maest_reference(ref: dict) -> dict:
+    """A copy of ``maest_tiny_ref.pt`` with other sizes, another sample
+    order and the same official outputs: one more block in the encoder, the
+    decoder and the fine-tuning model (inserted first, the official blocks
+    move one index up), an MLP ratio larger by 1, two classes fewer, and the
+    batch reversed (input, masks, noise, ids and every per-sample output).
+
+    As in :func:`widen_official_reference` every change keeps the official
+    function exactly (zero residual branches, zero ``fc2`` columns, dropped
+    logits), and the loss is a mean over the batch, so a test that reads its
+    sizes and orders from the file passes on both.
+    """
+    gen = torch.Generator().manual_seed(0)
+    new = dict(ref)
+    pretrain = dict(ref['pretrain_kwargs'])
+    pretrain['mlp_ratio'] += 1.
+    pretrain['depth'] += 1
+    pretrain['decoder_depth'] += 1
+    sd = _widen_mlps(ref['pretrain_state_dict'], pretrain['mlp_ratio'], gen)
+    sd = _prepend_identity_block(_prepend_identity_block(sd, 'blocks', gen), 'decoder_blocks',
+                                 gen)
+    new.update(pretrain_kwargs=pretrain, pretrain_state_dict=sd)
+
+    finetune = dict(ref['finetune_kwargs'])
+    finetune['mlp_ratio'] += 1.
+    finetune['depth'] += 1
+    classes = max(1, finetune['num_classes'] - 2)
+    finetune['num_classes'] = classes
+    sd = _widen_mlps(ref['finetune_state_dict'], finetune['mlp_ratio'], gen)
+    sd = _prepend_identity_block(sd, 'blocks', gen)
+    sd['head.weight'], sd['head.bias'] = sd['head.weight'][:classes], sd['head.bias'][:classes]
+    new.update(finetune_kwargs=finetune, finetune_state_dict=sd,
+               finetune_logits=ref['finetune_logits'][:, :classes])
+
+    for key in _MAEST_BATCH_KEYS:
+        new[key] = new[key].flip(0)
+    new['pretrain'] = {
+        ratio: dict(run, **{key: run[key].flip(0) for key in _MAEST_RUN_BATCH_KEYS})
+        for ratio, run in ref['pretrain'].items()
+    }
+    return new
+
+
+@pytest.fixture(scope='module', params=['official', 'widened'])
+def any_maest_ref(request, maest_ref) -> dict:
+    """``maest_tiny_ref.pt``, then :func:`widen_maest_reference` of it."""
+    return maest_ref if request.param == 'official' else widen_maest_reference(maest_ref)

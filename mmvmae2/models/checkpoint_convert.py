@@ -155,9 +155,8 @@ LAYOUTS: Dict[str, List[_Rule]] = {
     'mmvmae2': [(r'(.+)', r'\1', None)],
 }
 
-# Keys a complete checkpoint of a layout holds besides its blocks (checked
-# by :func:`check_complete`), and the block lists whose members must all hold
-# the same parameters.
+# Keys a complete checkpoint of a layout holds besides its blocks, and its
+# block lists (checked by :func:`check_complete`).
 _ENCODER_TOKENS = ('cls_token', 'pos_embed_spatial', 'pos_embed_temporal', 'pos_embed_class',
                    'patch_embed.proj.weight', 'patch_embed.proj.bias', 'norm.weight', 'norm.bias')
 _REQUIRED: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
@@ -168,15 +167,21 @@ _REQUIRED: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
         ('blocks', 'decoder_blocks')),
     'maest_finetune': (_ENCODER_TOKENS + ('head.weight', 'head.bias'), ('blocks', )),
 }
+# Parameters of every MAE-ST block (util/video_vit.py Block); the q/k/v biases
+# are all there, or all absent (``no_qkv_bias``).
+_MAEST_BLOCK = tuple(f'{m}.{p}' for m in ('norm1', 'attn.proj', 'norm2', 'mlp.fc1', 'mlp.fc2')
+                     for p in ('weight', 'bias')) + ('attn.q.weight', 'attn.k.weight',
+                                                     'attn.v.weight')
+_MAEST_QKV_BIAS = ('attn.q.bias', 'attn.k.bias', 'attn.v.bias')
 
 
 def check_complete(state_dict: Mapping[str, torch.Tensor], layout: str) -> None:
     """Refuse a state dict that lacks a key its layout always has.
 
-    Besides the fixed keys, every block of a list (``blocks.0`` ...
-    ``blocks.{n-1}``) must hold the same parameters as the others and the
-    indices must run from 0 without a gap, so a single missing weight anywhere
-    is named.
+    Every block of a list (``blocks.0`` ... ``blocks.{n-1}``, indices without
+    a gap) must hold all parameters of an MAE-ST block, with the q/k/v biases
+    in every block or in none; the other fixed keys of the layout must be
+    there. The missing keys are named as in the checkpoint.
 
     Raises:
         ValueError: Naming the missing keys.
@@ -186,18 +191,16 @@ def check_complete(state_dict: Mapping[str, torch.Tensor], layout: str) -> None:
     required, lists = _REQUIRED[layout]
     missing = [k for k in required if k not in state_dict]
     for name in lists:
-        pattern = re.compile(re.escape(name) + r'\.(\d+)\.(.+)')
-        blocks: Dict[int, set] = {}
-        for key in state_dict:
-            match = pattern.fullmatch(key)
-            if match:
-                blocks.setdefault(int(match.group(1)), set()).add(match.group(2))
-        if not blocks:
+        pattern = re.compile(re.escape(name) + r'\.(\d+)\..+')
+        matches = (pattern.fullmatch(k) for k in state_dict)
+        indices = {int(m.group(1)) for m in matches if m}
+        if not indices:
             missing.append(f'{name}.0.*')
             continue
-        params = set().union(*blocks.values())
-        for i in range(max(blocks) + 1):
-            missing += [f'{name}.{i}.{p}' for p in sorted(params - blocks.get(i, set()))]
+        with_bias = any(f'{name}.{i}.{b}' in state_dict for i in indices for b in _MAEST_QKV_BIAS)
+        params = _MAEST_BLOCK + (_MAEST_QKV_BIAS if with_bias else ())
+        missing += [f'{name}.{i}.{p}' for i in range(max(indices) + 1) for p in params
+                    if f'{name}.{i}.{p}' not in state_dict]
     if missing:
         raise ValueError(f'layout {layout!r}: the checkpoint lacks {_key_list(missing)}')
 
@@ -215,8 +218,9 @@ _SIGNATURES: List[Tuple[str, str]] = [
 ]
 
 # Keys of a checkpoint dict that hold the model state, most specific first
-# (mmengine 'state_dict', official 'model', DeepSpeed 'module').
-_CONTAINER_KEYS = ('state_dict', 'model', 'module')
+# (mmengine 'state_dict', official 'model', DeepSpeed 'module', PySlowFast
+# 'model_state': the released MAE-ST .pyth files).
+_CONTAINER_KEYS = ('state_dict', 'model', 'module', 'model_state')
 _WRAPPERS = re.compile(r'^(?:module\.)+|(?:^|(?<=\.))_orig_mod\.')
 
 
@@ -290,11 +294,16 @@ def is_fixed_sinusoid_table(table: torch.Tensor, atol: float = 1e-4) -> bool:
                                rtol=0))
 
 
+def unmapped_keys(state_dict: Mapping[str, torch.Tensor], layout: str) -> List[str]:
+    """Keys of ``state_dict`` that no rule of ``layout`` maps."""
+    rules = [re.compile(p) for p, _, _ in LAYOUTS[layout]]
+    return [k for k in state_dict if not any(r.fullmatch(k) for r in rules)]
+
+
 def _apply_rules(state_dict: Mapping[str, torch.Tensor], layout: str) -> Dict[str, torch.Tensor]:
     rules = [(re.compile(p), t, k) for p, t, k in LAYOUTS[layout]]
     out: Dict[str, torch.Tensor] = OrderedDict()
     qkv_parts: Dict[str, Dict[str, torch.Tensor]] = {}
-    unmapped = []
 
     def put(key, value, src):
         if key in out:
@@ -307,9 +316,8 @@ def _apply_rules(state_dict: Mapping[str, torch.Tensor], layout: str) -> Dict[st
             match = pattern.fullmatch(key)
             if match:
                 break
-        else:
-            unmapped.append(key)
-            continue
+        else:  # pragma: no cover - convert_state_dict refuses unmapped keys first
+            raise AssertionError(key)
         new = match.expand(target) if target is not None else None
         if kind is None:
             put(new, value, key)
@@ -335,8 +343,6 @@ def _apply_rules(state_dict: Mapping[str, torch.Tensor], layout: str) -> Dict[st
             put(new + 'v_bias', v, key)
         else:  # pragma: no cover - table error
             raise AssertionError(kind)
-    if unmapped:
-        raise ValueError(f'layout {layout!r}: could not map {_key_list(unmapped)}')
     for new, parts in qkv_parts.items():
         if set(parts) != {'q', 'k', 'v'}:
             raise ValueError(f'layout {layout!r}: {new!r} needs the query, key and value parts, '
@@ -370,5 +376,8 @@ def convert_state_dict(checkpoint: Mapping,
         raise ValueError(f'source must be "auto" or one of {sorted(LAYOUTS)}, got {source!r}')
     state_dict = strip_wrapper_prefixes(unwrap_checkpoint(checkpoint))
     layout = detect_layout(state_dict) if source == 'auto' else source
+    unmapped = unmapped_keys(state_dict, layout)
+    if unmapped:
+        raise ValueError(f'layout {layout!r}: could not map {_key_list(unmapped)}')
     check_complete(state_dict, layout)
     return _apply_rules(state_dict, layout), layout
