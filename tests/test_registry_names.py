@@ -29,6 +29,7 @@ EXPECTED = {
                 'VideoMAEVideoDataset', 'VideoMAERawframeDataset'},
     'weight initializer': {'VideoMAEPretrained'},
     'optim_wrapper': {'VideoMAEAmpOptimWrapper'},
+    'optimizer wrapper constructor': {'VideoMAELayerDecayOptimizerConstructor'},
     'function': {'VideoMAERepeatedCollate'},
     'data sampler': {'VideoMAESeededSampler'},
     'loop': {'VideoMAEResumableTrainLoop'},
