@@ -57,9 +57,13 @@ def fp32_optim_wrapper(cfg: Config, model):
 
 def shrink_model(model: dict) -> None:
     """Tiny backbone, no starting checkpoint, the rest as configured."""
+    num_frames = model['backbone'].get('num_frames', 16)
     model['backbone'].update(arch=dict(TINY_ARCH), init_cfg=None, **TINY)
     if model['type'] == 'VideoMAEPretrainer':
         model['neck']['arch'] = dict(embed_dims=32, num_heads=2, num_layers=1)
+        if model['head'].get('target_frames'):  # MAE-ST's pred_t_dim, same fraction of frames
+            model['head']['target_frames'] = \
+                model['head']['target_frames'] * TINY['num_frames'] // num_frames
     else:
         head = model['cls_head']
         head['in_channels'] = TINY_ARCH['embed_dims']

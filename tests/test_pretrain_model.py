@@ -460,8 +460,12 @@ def test_pretrain_config(path, tmp_path):
     assert sampler['out_of_bound_opt'] == 'repeat_last'
     masker = _transform(pipeline, 'VideoMAEMaskGenerator')
     aug = _transform(pipeline, 'VideoMAERepeatedAugment')['transforms']
-    crop = _transform(aug, 'MultiScaleCrop')['input_size']
+    crop = _transform(aug, 'Resize')['scale'][0]
     assert _transform(aug, 'Resize')['scale'] == (crop, crop)
+    if name.startswith('maest') and not demo:  # util/kinetics.py: 0.5-1 of the area
+        assert _transform(aug, 'RandomResizedCrop')['area_range'] == (0.5, 1.)
+    else:  # VideoMAE's GroupMultiScaleCrop
+        assert _transform(aug, 'MultiScaleCrop')['input_size'] == crop
     assert masker['patch_size'] == backbone.patch_size[0] == backbone.patch_size[1]
     assert masker['tubelet_size'] == backbone.tubelet_size
     tokens = (sampler['clip_len'] // masker['tubelet_size']) * (crop // masker['patch_size'])**2
@@ -509,8 +513,9 @@ def test_pretrain_config(path, tmp_path):
     if masker['encoder_type'] == 'random':  # MAE-ST masking, or the V2 ablation with it
         assert masker['decoder_type'] == 'none' and model.head.norm_pix == 'joint'
         enc, dec = results['encoder_mask'], results['decoder_mask']
-        # official len_keep = int(N * (1 - 0.9)): 156 of 1568 tokens, 204 of 2048 (patch 14)
-        visible = {1568: 156, 2048: 204}[backbone.num_patches]
+        # official len_keep = int(N * (1 - 0.9)): 156 of 1568 tokens, 204 of 2048 (patch
+        # 14), 25 of the demo's 256
+        visible = {1568: 156, 2048: 204, 256: 25}[backbone.num_patches]
         assert (dec == ~enc).all() and ((~enc).sum(1) == visible).all()
         assert not (enc.reshape(num_sample, 8, -1) == enc.reshape(num_sample, 8, -1)[:, :1]).all()
     else:

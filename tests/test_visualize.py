@@ -84,11 +84,13 @@ def test_demo_config_on_an_odd_video(tool, odd_video, tmp_path):
 
 
 @pytest.mark.parametrize('base_name, decoder_drops', [
-    ('maest_vit-base-p16_8xb8-200e_k400-16x4x1.py', False),
+    ('maest_vit-base-p16_8xb2-100e_k400-16x4x1.py', False),
+    ('videomaev2_vit-base-p16_8xb8-200e_k400-16x4x1_random-mask-ablation.py', False),
     ('videomaev2_vit-small-p16_8xb8-200e_hybrid-16x4x1.py', True),
 ])
 def test_real_configs_from_the_command_line(odd_video, tmp_path, base_name, decoder_drops):
-    """MAE-ST (random masks, no decoder masking) and the hybrid set (shared
+    """MAE-ST (random masks, no decoder masking, 8 of the 16 frames predicted),
+    the random-mask ablation of VideoMAE V2 and the hybrid set (shared
     pipeline), 16 frames at 224 x 224, through the command line."""
     cfg = tiny_config(tmp_path, base_name)
     cfg_path = tmp_path / 'merged.py'

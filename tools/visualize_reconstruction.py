@@ -172,11 +172,12 @@ def visualize(cfg: Config, checkpoint: str, video: str, out: str, num_slices: in
     backbone = model.backbone
     to_thwc = lambda v: v[0].permute(1, 2, 3, 0).float().numpy()  # noqa: E731 (C,T,H,W)->(T,H,W,C)
     original, recon = to_thwc(sample.input_video), to_thwc(sample.pred_video)
-    tubelet, patch = backbone.tubelet_size, backbone.patch_size
-    grid = backbone.token_grid(original.shape[:3])
-    enc_hidden = _token_map(sample.encoder_mask[0].cpu(), grid, tubelet, patch)
-    dec_dropped = _token_map(sample.decoder_mask[0].cpu(), grid, tubelet, patch)
-    frames = [s * tubelet for s in range(min(num_slices, grid[0]))]
+    grid = backbone.token_grid(batch['inputs'].shape[-3:])
+    # frames shown per token: the tubelet, or MAE-ST's predicted frames (pred_t_dim)
+    per_token, patch = original.shape[0] // grid[0], backbone.patch_size
+    enc_hidden = _token_map(sample.encoder_mask[0].cpu(), grid, per_token, patch)
+    dec_dropped = _token_map(sample.decoder_mask[0].cpu(), grid, per_token, patch)
+    frames = [s * per_token for s in range(min(num_slices, grid[0]))]
     image = compose_figure(original, recon, enc_hidden, dec_dropped, frames)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     if not cv2.imwrite(out, image):

@@ -1,0 +1,7 @@
+# ViT-H/16 fine-tuned on Something-Something V2 from MAE-ST's Kinetics-400 pretraining.
+# Recipe: ./_base_/vit-huge_maest-k400-pre.py (PySlowFast k400_VIT_H_16x4_FT.yaml);
+# no SSv2 recipe is published, the Kinetics one is used on the SSv2 data
+_base_ = ['./_base_/vit-huge_maest-k400-pre.py', '../../_base_/datasets/ssv2_finetune_maest.py']
+model = dict(cls_head=dict(num_classes=_base_.num_classes),
+             data_preprocessor=_base_.data_preprocessor)
+train_dataloader = dict(batch_size=_base_.videos_per_gpu)

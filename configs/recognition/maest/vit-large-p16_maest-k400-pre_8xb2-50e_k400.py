@@ -1,0 +1,6 @@
+# ViT-L/16 fine-tuned on Kinetics-400 from MAE-ST's Kinetics-400 pretraining.
+# Recipe: ./_base_/vit-large_maest-k400-pre.py (mae_st FINETUNE.md)
+_base_ = ['./_base_/vit-large_maest-k400-pre.py', '../../_base_/datasets/k400_finetune_maest.py']
+model = dict(cls_head=dict(num_classes=_base_.num_classes),
+             data_preprocessor=_base_.data_preprocessor)
+train_dataloader = dict(batch_size=_base_.videos_per_gpu)
