@@ -50,6 +50,7 @@ def fp32_optim_wrapper(cfg: Config, model):
     optim = cfg.optim_wrapper.copy()
     optim['type'] = 'OptimWrapper'
     optim.pop('loss_scale', None)
+    optim.pop('accumulative_counts', None)  # one train_step is one update
     if 'paramwise_cfg' in optim and 'num_layers' in optim['paramwise_cfg']:
         optim['paramwise_cfg'] = dict(optim['paramwise_cfg'], num_layers=TINY_ARCH['num_layers'])
     return build_optim_wrapper(model, optim)

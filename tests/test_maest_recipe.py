@@ -35,8 +35,8 @@ def transform(pipeline, name):
 
 
 def test_every_size_has_a_pretraining_config():
-    assert [p.stem.split('_')[1] for p in PRETRAIN] == ['vit-base-p16', 'vit-huge-p16',
-                                                         'vit-large-p16']
+    sizes = [p.stem.split('_')[1] for p in PRETRAIN]
+    assert sizes == ['vit-base-p16', 'vit-huge-p16', 'vit-large-p16']
     assert len(FINETUNE) == 4
 
 

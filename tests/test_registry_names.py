@@ -30,6 +30,7 @@ EXPECTED = {
     'weight initializer': {'VideoMAEPretrained'},
     'optim_wrapper': {'VideoMAEAmpOptimWrapper'},
     'optimizer wrapper constructor': {'VideoMAELayerDecayOptimizerConstructor'},
+    'strategy': {'VideoMAEFSDPStrategy'},
     'function': {'VideoMAERepeatedCollate'},
     'data sampler': {'VideoMAESeededSampler'},
     'loop': {'VideoMAEResumableTrainLoop'},

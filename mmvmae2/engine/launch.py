@@ -6,7 +6,10 @@ builds of torch. When no GPU is visible, :func:`init_dist_without_gpu` starts
 the process group itself with ``gloo`` (the only CPU backend) and, unless the
 config sets one, uses a CPU DDP wrapper (``device_ids=None``). The runner then
 finds the group initialized and uses it, so ``tools/dist_train.sh`` works
-unchanged on CPU machines.
+unchanged on CPU machines. For ``FlexibleRunner`` configs the strategy's
+model wrapper gets the same CPU device arguments
+(:func:`~mmvmae2.engine.strategies.adapt_strategy_without_gpu`): MMEngine's
+``DDPStrategy`` and ``FSDPStrategy`` then train on CPU with gloo unchanged.
 """
 import os
 import warnings
@@ -15,12 +18,19 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
+from .strategies import adapt_strategy_without_gpu
+
 
 def init_dist_without_gpu(cfg: Config) -> bool:
-    """Start gloo and adapt ``cfg.model_wrapper_cfg`` if ``cfg.launcher`` is
-    ``pytorch`` and no GPU is available. Returns True when it did."""
-    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available() \
-            or torch_dist.is_initialized():
+    """If ``cfg.launcher`` is ``pytorch`` and no GPU is available: adapt
+    ``cfg.strategy`` (``FlexibleRunner``), start gloo unless a process group
+    exists, and adapt ``cfg.model_wrapper_cfg`` (``Runner``). Returns True
+    when it started the process group."""
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
+        return False
+    if cfg.get('runner_type') == 'FlexibleRunner':
+        cfg.strategy = adapt_strategy_without_gpu(cfg.get('strategy'), cfg.launcher)
+    if torch_dist.is_initialized():
         return False
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg') or {})
     backend = dist_cfg.pop('backend', 'gloo')

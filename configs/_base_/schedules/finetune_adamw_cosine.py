@@ -10,12 +10,19 @@
 #
 # The values below are the ViT-B Kinetics-400 recipe (vit_b_k400_ft.sh); a
 # leaf sets its own lr / epochs / decay. Officially every lr is given per 256
-# videos and multiplied by (videos in the total batch) / 256; the configs
-# state 8 GPUs x train_dataloader.batch_size videos (`batch_videos`), and
-# --auto-scale-lr rescales for another total.
+# videos and multiplied by (videos in the total batch) / 256, the total batch
+# counting accumulated videos (run_class_finetuning.py: batch_size x
+# update_freq x GPUs):
+#   batch_videos = GPUs x train_dataloader.batch_size x accumulative_counts
+#   lr = lr_per_256 * batch_videos / 256
+# The configs state 8 GPUs x train_dataloader.batch_size videos
+# (`batch_videos`), and --auto-scale-lr rescales for another total; a leaf
+# that changes `accumulative_counts` states `batch_videos` and `lr` again
+# (see docs/scaling.md).
 max_epochs = 90
 warmup_epochs = 5  # official --warmup_epochs default
-batch_videos = 8 * 16  # 8 GPUs x 16 videos (x 2 clips each)
+accumulative_counts = 1  # official --update_freq: micro-batches per optimizer step
+batch_videos = 8 * 16  # 8 GPUs x 16 videos (x 2 clips each) x accumulative_counts
 lr_per_256 = 7e-4  # official --lr
 min_lr_per_256 = 1e-6  # official --min_lr default
 lr = lr_per_256 * batch_videos / 256
@@ -28,7 +35,10 @@ optim_wrapper = dict(
     type='AmpOptimWrapper',
     loss_scale=dict(init_scale=2.**7, growth_interval=128),
     constructor='LearningRateDecayOptimizerConstructor',
-    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05),
+    accumulative_counts=accumulative_counts,
+    # One fused kernel for all parameters: CUDA (torch >= 2.0), CPU (torch >= 2.4).
+    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05,
+                   fused=True),
     # num_layers: the backbone's blocks (the model base's `num_layers`, set by the leaf).
     paramwise_cfg=dict(decay_rate=0.75, decay_type='layer_wise', num_layers=12))
 
@@ -45,5 +55,6 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
-# mmengine compares base_batch_size with GPUs x train_dataloader.batch_size (videos).
-auto_scale_lr = dict(enable=False, base_batch_size=batch_videos)
+# mmengine compares base_batch_size with GPUs x train_dataloader.batch_size
+# (videos), without the accumulated micro-batches.
+auto_scale_lr = dict(enable=False, base_batch_size=batch_videos // accumulative_counts)
