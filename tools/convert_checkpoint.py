@@ -4,9 +4,9 @@ Sources: official VideoMAE V2 / V1 pretraining and fine-tuned checkpoints
 (also DeepSpeed ``module`` and ``torch.compile`` / DDP prefixes), MAE-ST
 (facebookresearch/mae_st) pretraining and fine-tuned checkpoints (``model`` or
 PySlowFast's ``model_state``), MMAction2 1.2.0 ``VisionTransformer``
-recognizers, HF transformers VideoMAE models and mmvmae2 itself. The output is an mmengine-style checkpoint
-``{'state_dict': ..., 'meta': {...}}`` that ``load_from`` / ``init_cfg``
-``Pretrained`` accept.
+recognizers, HF transformers VideoMAE models and mmvmae2 itself. The output
+is an mmengine-style checkpoint ``{'state_dict': ..., 'meta': {...}}`` that
+``load_from`` / ``init_cfg`` ``Pretrained`` accept.
 
 Example::
 
