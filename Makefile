@@ -30,8 +30,13 @@ demo-finetune: setup
 test: setup
 	$(PY) -m pytest tests -q
 
+# CPU, 1 thread (compare the ratios within a table); OFFICIAL=path/to/VideoMAEv2 adds the official
+# code, PEERS=hf adds HF transformers' VideoMAE V1 (pip install -e ".[hf]")
+OFFICIAL ?=
+PEERS ?=
 benchmark: setup
-	$(PY) tools/benchmark.py --arch small base --data --out docs/benchmarks.md
+	$(PY) tools/benchmark.py --arch base --threads 1 --repeats 4 --maest --profile --infer --infer-size 112 --data \
+		$(if $(OFFICIAL),--official $(OFFICIAL)) $(if $(PEERS),--peer $(PEERS)) --out docs/benchmarks.md
 
 clean:
 	rm -rf $(WORK_DIR) $(DEMO_DIR)

@@ -1,26 +1,34 @@
 """Benchmark one pretraining step (forward + backward + AdamW) under
-different masking set-ups, side by side in one run, and write the table to
-``docs/benchmarks.md`` together with the command that made it.
+different masking set-ups and against other implementations, side by side in
+one run, and write the tables to ``docs/benchmarks.md`` with the command and
+machine that made them.
 
     python tools/benchmark.py [--arch small] [--batch 2] [--frames 16] [--size 224]
-                              [--repeats 5] [--out docs/benchmarks.md]
+                              [--repeats 5] [--threads 1] [--official PATH] [--peer hf]
+                              [--infer] [--data] [--out docs/benchmarks.md]
 
 Variants (same model weights, same input):
-  v1          tube 0.9, no decoder masking (VideoMAE V1: 1568 decoder tokens for ViT-B)
-  v2-official tube 0.9 + running cell 0.5, mask tokens at all decoder-kept positions
+  v1           tube 0.9, no decoder masking (VideoMAE V1: 1568 decoder tokens for ViT-B)
+  v2-official  tube 0.9 + running cell 0.5, mask tokens at all decoder-kept positions
   v2-efficient tube 0.9 + running cell 0.5, mask tokens only at loss tokens
-  mae-st      random 0.9, no decoder masking
+  v2-random    random 0.9, no decoder masking (the VideoMAE-with-random-masking ablation)
+  official-v2  (--official PATH) the official VideoMAE V2 model of a local clone, the
+               project's weights converted, v2-official's masks; its loss must equal
+               the project's before anything is timed
+  hf-v1        (--peer hf) HF transformers' VideoMAEForPreTraining, v1's encoder masks
 
-Timings interleave the variants (round robin) and report medians, so the
-ratios are comparable even on a noisy machine; absolute CPU times are not.
-Memory is reported as the bytes of activations autograd keeps for the
-backward pass (each storage counted once), which does not depend on the
-device; on a GPU the peak allocated memory is reported as well.
+FLOPs are counted by PyTorch (``FlopCounterMode``) on one step; "of matmul
+peak" compares the achieved GF/s with a square fp32 matmul timed in the same
+rounds. Timings interleave the variants (round robin) and report medians, so
+the ratios are comparable on a noisy machine; absolute CPU times are not.
+Memory is the bytes of activations autograd keeps for the backward pass
+(each storage counted once), which does not depend on the device.
 
-``--data`` adds the data side: the real pretraining pipeline of
-``configs/_base_/datasets/k400_pretrain.py`` on generated 256 x 256 videos of
-240 frames, with 1 and with ``num_sample`` (4) augmented clips per decoded
-video (repeated augmentation), interleaved; it reports the time per clip.
+``--infer`` adds multi-view testing (5 clips x 3 crops) of a fine-tuned
+recognizer, views batched vs one by one. ``--data`` adds the data side: the
+real pretraining pipeline of ``configs/_base_/datasets/k400_pretrain.py`` on
+generated 256 x 256 videos of 240 frames, with 1 and with ``num_sample`` (4)
+augmented clips per decoded video (repeated augmentation), interleaved.
 """
 import argparse
 import os.path as osp
@@ -35,108 +43,76 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import mmvmae2  # noqa: E402,F401
-from mmaction.registry import MODELS  # noqa: E402
-from mmvmae2.datasets.transforms.masking import (  # noqa: E402
-    no_decoder_mask, random_mask, running_cell_mask, tube_mask)
+# With transformers installed (--peer hf), MMAction2 imports its VindLU models, which
+# need timm; the benchmark uses none of them, so they stay unregistered here.
+import mmaction.utils.dependency as _mmaction_dependency  # noqa: E402
+
+_mmaction_dependency.WITH_MULTIMODAL = False
+import mmvmae2  # noqa: E402,F401,I100
+from mmvmae2.apis.benchmark.inference import bench_multiview  # noqa: E402
+from mmvmae2.apis.benchmark.inference import format_multiview_table  # noqa: E402
+from mmvmae2.apis.benchmark.maest import bench_maest, format_maest_table  # noqa: E402
+from mmvmae2.apis.benchmark.pretrain import bench_pretrain, format_pretrain_table  # noqa: E402
+from mmvmae2.apis.benchmark.profile import format_profile_table, profile_modes  # noqa: E402
+
+# Hand-written notes below this line of the output file survive regeneration.
+NOTES_MARKER = '<!-- notes: kept by make benchmark -->'
 
 
-def build_model(arch, frames, size, mode):
-    # The decoder (the V2 decoder of `arch`) and the head take their sizes from the backbone.
-    cfg = dict(
-        type='VideoMAEPretrainer',
-        backbone=dict(type='VideoMAEViT', arch=arch, img_size=size, num_frames=frames,
-                      final_norm=True, out_type='raw'),
-        neck=dict(type='VideoMAEPretrainDecoder', mode=mode),
-        head=dict(type='VideoMAEPretrainHead'))
-    return MODELS.build(cfg)
-
-
-def make_masks(kind, grid, batch, rng):
-    enc, dec = [], []
-    for _ in range(batch):
-        e = tube_mask(grid, 0.9, rng=rng) if kind != 'mae-st' else random_mask(grid, 0.9, rng=rng)
-        d = running_cell_mask(grid, 0.5, rng=rng) if kind.startswith('v2') else no_decoder_mask(e)
-        enc.append(e)
-        dec.append(d)
-    return torch.from_numpy(np.stack(enc)), torch.from_numpy(np.stack(dec))
+def machine(device):
+    return (f'{device}, torch {torch.__version__}, {torch.get_num_threads()} threads, '
+            f'{platform.processor() or platform.machine()}')
 
 
 def bench_arch(arch, args, device):
-    """Measure all variants for one arch; returns ``(header, markdown table)``."""
-    torch.manual_seed(0)
-    rng = np.random.RandomState(0)
-    official = build_model(arch, args.frames, args.size, 'official').to(device)
-    efficient = build_model(arch, args.frames, args.size, 'efficient').to(device)
-    efficient.load_state_dict(official.state_dict())
-    grid = official.backbone.grid_size
-    video = torch.randn(args.batch, 1, 3, args.frames, args.size, args.size, device=device)
-    variants = {
-        'v1': (official, 'v1'),
-        'v2-official': (official, 'v2'),
-        'v2-efficient': (efficient, 'v2'),
-        'mae-st': (official, 'mae-st'),
-    }
-    masks = {name: make_masks(kind, grid, args.batch, rng) for name, (_, kind) in variants.items()}
-    optims = {id(m): torch.optim.AdamW(m.parameters(), lr=1e-4) for m in (official, efficient)}
+    """The pretraining table of one arch; returns ``(header, markdown)``."""
+    result = bench_pretrain(arch, args.frames, args.size, args.batch, args.repeats, device,
+                            official_root=args.official, hf='hf' in args.peer)
+    header = (f'ViT-{arch} pretraining step, {args.frames}x{args.size}^2, batch {args.batch}, '
+              f'{machine(device)}, {args.repeats} interleaved rounds; matmul peak '
+              f'{result["matmul"][1]:.1f} GF/s ({result["matmul"][0]}^2 fp32); AdamW as each code '
+              f'runs it (the project\'s schedules: fused; the peers: their default)')
+    if result['official_loss_check']:
+        header += ('; official loss {:.6f} = project loss {:.6f}'.format(
+            *result['official_loss_check']))
+    return header, format_pretrain_table(result)
 
-    def step(name):
-        model, _ = variants[name]
-        enc, dec = (m.to(device) for m in masks[name])
-        optim = optims[id(model)]
-        if device == 'cuda':
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-        saved = {}
 
-        def pack(t):
-            # Activations kept for backward, one entry per storage (views share it).
-            saved[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
-            return t
+def bench_maest_vs_v2(arch, args, device):
+    result = bench_maest(arch, args.frames, args.size, args.batch, args.repeats, device)
+    header = (f'ViT-{arch}: MAE-ST (random 0.9, MAE decoder 512x4 predicting every token, '
+              f'{result["target_frames"]} target frames, one per token) vs VideoMAE V2 (tube '
+              f'0.9 + running cell 0.5, efficient decoder), pretraining step, {args.frames}x'
+              f'{args.size}^2, batch {args.batch}, {machine(device)}, {args.repeats} interleaved '
+              'rounds')
+    return header, format_maest_table(result)
 
-        start = time.perf_counter()
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            pred, index, valid = model.reconstruct_tokens(video[:, 0], enc, dec)
-            loss = model.head.loss(pred, index, valid, model.to_pixels(video[:, 0]),
-                                   enc)['loss']
-        loss.backward()
-        optim.step()
-        optim.zero_grad()
-        if device == 'cuda':
-            torch.cuda.synchronize()
-        mem = torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda' else float('nan')
-        params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-        act = sum(n for ptr, n in saved.items() if ptr not in params) / 2**20
-        return time.perf_counter() - start, mem, act, int(valid.shape[1]), int(
-            (~enc[0]).sum()), float((enc & ~dec).sum(1).float().mean())
 
-    for name in variants:  # warm-up
-        step(name)
-    times = {name: [] for name in variants}
-    info = {}
-    for _ in range(args.repeats):
-        for name in variants:
-            seconds, mem, act, queries, visible, loss_tokens = step(name)
-            times[name].append(seconds)
-            info[name] = (mem, act, queries, visible, loss_tokens)
+def bench_profile(arch, args, device):
+    results = profile_modes(arch, args.frames, args.size, args.batch, device=device)
+    header = (f'Profile of one ViT-{arch} V2 step (tube 0.9 + running cell 0.5, AdamW), '
+              f'{args.frames}x{args.size}^2, batch {args.batch}, torch.profiler, '
+              f'{machine(device)}; ms of CPU time (phases: inclusive; operator kinds: self '
+              'time; profiler overhead included; the faster of 2 interleaved profiles per mode)')
+    return header, format_profile_table(results)
 
-    base = statistics.median(times['v1'])
-    # per clip; the decoder sequence of the efficient mode is padded to the
-    # clip of the batch with the most loss tokens
-    lines = [
-        '| variant | encoder tokens | decoder sequence | loss tokens | median step (s) | '
-        'speed-up vs v1 | saved activations MiB | peak GPU MiB |',
-        '|---|---|---|---|---|---|---|---|',
-    ]
-    for name in variants:
-        med = statistics.median(times[name])
-        mem, act, queries, visible, loss_tokens = info[name]
-        lines.append(f'| {name} | {visible} | {visible + queries} | {loss_tokens:g} | {med:.3f} | '
-                     f'{base / med:.2f}x | {act:.0f} | {"-" if mem != mem else f"{mem:.0f}"} |')
-    header = (f'ViT-{arch}, {args.frames}x{args.size}^2, batch {args.batch}, {device}, '
-              f'torch {torch.__version__}, {torch.get_num_threads()} threads, '
-              f'{platform.processor() or platform.machine()}, {args.repeats} interleaved repeats')
-    return header, '\n'.join(lines)
+
+def read_notes(path):
+    """The hand-written part of an existing output file (from the marker on)."""
+    if not path or not osp.isfile(path):
+        return ''
+    text = open(path).read()
+    return text[text.index(NOTES_MARKER):] if NOTES_MARKER in text else ''
+
+
+def bench_infer(arch, args, device):
+    frames, size = args.infer_frames or args.frames, args.infer_size or args.size
+    result = bench_multiview(arch, frames, size, rounds=args.repeats, device=device)
+    header = (f'ViT-{arch} fine-tuned recognizer, multi-view testing (5 clips x 3 crops of '
+              f'{frames}x{size}^2, Recognizer3D test_step, random weights), {machine(device)}, '
+              f'{args.repeats} interleaved rounds; scores of both modes agree within '
+              f'{result["max_abs_diff"]:.1e}')
+    return header, format_multiview_table(result)
 
 
 def bench_data(args):
@@ -194,6 +170,18 @@ def main():
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--official', default=None, metavar='PATH',
+                        help='root of a local clone of the official VideoMAE V2 repository')
+    parser.add_argument('--peer', nargs='*', default=[], choices=['hf'],
+                        help='hf: HF transformers VideoMAEForPreTraining (needs transformers)')
+    parser.add_argument('--maest', action='store_true',
+                        help='also compare MAE-ST with VideoMAE V2 at the same size')
+    parser.add_argument('--profile', action='store_true',
+                        help='also profile one step (official vs efficient decoder)')
+    parser.add_argument('--infer', action='store_true',
+                        help='also time multi-view testing, views batched vs one by one')
+    parser.add_argument('--infer-frames', type=int, default=None)
+    parser.add_argument('--infer-size', type=int, default=None)
     parser.add_argument('--data', action='store_true',
                         help='also time the data pipeline with and without repeated augmentation')
     parser.add_argument('--out', default=None, help='markdown file to (over)write')
@@ -201,21 +189,31 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    sections = []
     benches = [lambda arch=arch: bench_arch(arch, args, device) for arch in args.arch]
-    for bench in benches + ([lambda: bench_data(args)] if args.data else []):
+    if args.maest:
+        benches += [lambda arch=arch: bench_maest_vs_v2(arch, args, device) for arch in args.arch]
+    if args.profile:
+        benches += [lambda arch=arch: bench_profile(arch, args, device) for arch in args.arch]
+    if args.infer:
+        benches += [lambda arch=arch: bench_infer(arch, args, device) for arch in args.arch]
+    if args.data:
+        benches.append(lambda: bench_data(args))
+    notes = read_notes(args.out)
+    sections = []
+    for bench in benches:
         header, table = bench()
-        print(f'{header}\n{table}')
+        print(f'{header}\n{table}', flush=True)
         sections.append(f'{header}\n\n{table}\n')
     command = 'python tools/benchmark.py ' + ' '.join(sys.argv[1:])
     if args.out:
         with open(args.out, 'w') as f:
             f.write('# Benchmarks\n\n'
-                    'One pretraining step (forward, backward, AdamW) per masking set-up, measured '
-                    'side by side in one run (variants interleaved, medians). Compare the ratios '
-                    'within a table; absolute CPU times on shared machines are noisy. "saved '
-                    'activations" is what autograd keeps for the backward pass.\n\n'
-                    f'Command: `{command}`\n\n' + '\n'.join(sections))
+                    'Generated by `make benchmark`; every table below was measured by this '
+                    'command, side by side in one run (variants interleaved, medians). Compare '
+                    'the ratios within a table; absolute CPU times on shared machines are '
+                    'noisy. "saved activations" is what autograd keeps for the backward pass.'
+                    f'\n\nCommand: `{command}`\n\n' + '\n'.join(sections)
+                    + (f'\n{notes}' if notes else ''))
 
 
 if __name__ == '__main__':
