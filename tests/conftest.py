@@ -83,48 +83,20 @@ def widen_official_reference(ref: dict) -> dict:
     new_ratio = old_ratio + 1.
     assert ref['finetune_kwargs']['mlp_ratio'] == old_ratio
 
-    def widen_mlp(sd):
-        out = dict(sd)
-        for key, value in sd.items():
-            if key.endswith('mlp.fc1.weight'):  # (hidden, dims)
-                extra = int(value.shape[1] * new_ratio) - value.shape[0]
-                out[key] = torch.cat([value, torch.randn(extra, value.shape[1], generator=gen)])
-                bias = key[:-len('weight')] + 'bias'
-                out[bias] = torch.cat([sd[bias], torch.randn(extra, generator=gen)])
-            elif key.endswith('mlp.fc2.weight'):  # (dims, hidden)
-                extra = int(value.shape[0] * new_ratio) - value.shape[1]
-                out[key] = torch.cat([value, value.new_zeros(value.shape[0], extra)], 1)
-        return out
-
-    def prepend_identity_block(sd, prefix):
-        """Shift ``{prefix}blocks.i.*`` to ``i + 1``; a new ``blocks.0`` adds 0."""
-        out, template = {}, {}
-        for key, value in sd.items():
-            if key.startswith(prefix + 'blocks.'):
-                index, name = key[len(prefix + 'blocks.'):].split('.', 1)
-                out[f'{prefix}blocks.{int(index) + 1}.{name}'] = value
-                if index == '0':
-                    template[name] = value
-            else:
-                out[key] = value
-        for name, value in template.items():
-            zero = name.startswith(('attn.proj.', 'mlp.fc2.'))
-            out[f'{prefix}blocks.0.{name}'] = (torch.zeros_like(value) if zero else
-                                               torch.randn(value.shape, generator=gen))
-        return out
-
     new = dict(ref)
     pretrain = dict(ref['pretrain_kwargs'], mlp_ratio=new_ratio)
     pretrain['encoder_depth'] += 1
     pretrain['decoder_depth'] += 1
-    sd = widen_mlp(ref['pretrain_state_dict'])
-    sd = prepend_identity_block(prepend_identity_block(sd, 'encoder.'), 'decoder.')
+    sd = _widen_mlps(ref['pretrain_state_dict'], new_ratio, gen)
+    sd = _prepend_identity_block(_prepend_identity_block(sd, 'encoder.blocks', gen),
+                                 'decoder.blocks', gen)
     new.update(pretrain_kwargs=pretrain, pretrain_state_dict=sd)
 
     classes = max(1, ref['finetune_kwargs']['num_classes'] - 2)
     finetune = dict(ref['finetune_kwargs'], mlp_ratio=new_ratio, num_classes=classes)
     finetune['depth'] += 1
-    sd = prepend_identity_block(widen_mlp(ref['finetune_state_dict']), '')
+    sd = _prepend_identity_block(_widen_mlps(ref['finetune_state_dict'], new_ratio, gen),
+                                 'blocks', gen)
     sd['head.weight'], sd['head.bias'] = sd['head.weight'][:classes], sd['head.bias'][:classes]
     new.update(finetune_kwargs=finetune, finetune_state_dict=sd,
                finetune_logits=ref['finetune_logits'][:, :classes])
