@@ -2,7 +2,7 @@
 # DeepSpeed ZeRO-2 (bf16) instead of FSDP; needs `pip install deepspeed`.
 _base_ = [
     '../pretrain/videomaev2_vit-giant-p14_8xb8-300e_hybrid-16x4x1.py',
-    './_base_/deepspeed_zero2.py',
+    '../_base_/strategies/deepspeed_zero2.py',
 ]
 videos_per_gpu = 32
 batch_videos = 64 * videos_per_gpu

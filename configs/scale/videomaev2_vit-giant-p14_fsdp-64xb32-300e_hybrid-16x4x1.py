@@ -5,7 +5,8 @@
 # checkpointing of encoder and decoder (docs/scaling.md: the memory plan).
 #   NNODES=8 NODE_RANK=... MASTER_ADDR=... bash tools/dist_train.sh THIS 8
 #   GPUS=64 bash tools/slurm_train.sh PARTITION vit_g_pt THIS
-_base_ = ['../pretrain/videomaev2_vit-giant-p14_8xb8-300e_hybrid-16x4x1.py', './_base_/fsdp.py']
+_base_ = ['../pretrain/videomaev2_vit-giant-p14_8xb8-300e_hybrid-16x4x1.py',
+          '../_base_/strategies/fsdp.py']
 videos_per_gpu = 32
 batch_videos = 64 * videos_per_gpu
 # The warmup and minimum lr are relative to the peak (schedule base): they scale with it.

@@ -2,7 +2,7 @@
 # with DeepSpeed ZeRO-3 (bf16); needs `pip install deepspeed`.
 _base_ = [
     '../recognition/videomaev2/vit-giant-p14_hybrid-pre_8xb3-35e_k710.py',
-    './_base_/deepspeed_zero2.py',
+    '../_base_/strategies/deepspeed_zero2.py',
 ]
 batch_videos = 32 * _base_.videos_per_gpu
 lr = _base_.lr_per_256 * batch_videos / 256  # warmup and minimum lr follow (relative)

@@ -4,7 +4,7 @@
 # block, bf16, activation checkpointing per block.
 _base_ = [
     '../recognition/videomaev2/vit-huge-p16_hybrid-pre_8xb4-40e_k400.py',
-    './_base_/fsdp.py',
+    '../_base_/strategies/fsdp.py',
 ]
 batch_videos = 32 * _base_.videos_per_gpu
 lr = _base_.lr_per_256 * batch_videos / 256  # warmup and minimum lr follow (relative)

@@ -11,7 +11,7 @@
 #   parameters. stage 3 partitions those as well (FSDP FULL_SHARD).
 # - bf16: DeepSpeed runs the model in bf16 and casts the `inputs` to it
 #   (`inputs_to_half`): the pretraining target is then built from bf16 pixels
-#   (about 3 significant digits); FSDP (configs/scale/_base_/fsdp.py) keeps
+#   (about 3 significant digits); FSDP (configs/_base_/strategies/fsdp.py) keeps
 #   them fp32. The official fine-tuning used DeepSpeed fp16 without ZeRO
 #   (utils.create_ds_config: initial scale 2 ** 7, window 128):
 #   fp16=dict(enabled=True, initial_scale_power=7, loss_scale_window=128)
