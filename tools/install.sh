@@ -32,6 +32,14 @@ if ! "$PY" -c "import torch" 2>/dev/null; then
   echo "[install] installing $TORCH_SPEC"
   "${PIP[@]}" install -c constraints.txt "$TORCH_SPEC"
 fi
+# torch >= 2.4: fused AdamW on CPU (the schedules), SDPA with `scale`, nn.Module.compile.
+if ! "$PY" -c "import sys, torch; v = torch.__version__.split('+')[0].split('.'); \
+sys.exit(0 if (int(v[0]), int(v[1])) >= (2, 4) else 1)"; then
+  echo "[install] torch $("$PY" -c 'import torch; print(torch.__version__)') is older than 2.4;" \
+       "install torch >= 2.4 for your CUDA, or run with PYTHON set to an interpreter" \
+       "without torch (the CPU build $TORCH_SPEC is then installed)" >&2
+  exit 1
+fi
 if ! "$PY" -c "from mmcv.ops import RoIAlign" 2>/dev/null; then
   echo "[install] building mmcv with ops (first time: ~20 min on 2 cores)"
   MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install -c constraints.txt --no-build-isolation "mmcv==2.1.0"
