@@ -7,10 +7,10 @@ import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
-from mmengine.model.weight_init import trunc_normal_
 
 from ..utils.pos_embed import (resize_pos_embed, resize_separable_tables,
                                separable_position_table, sinusoid_position_table)
+from ..utils.tokens import init_learned_tokens, mae_st_tokens, prepend_cls_token
 from ..utils.transformer import PatchEmbed3D, TransformerBlock, linear_drop_path_rates
 
 # Official VideoMAE V2 sizes (see docs in README); giant uses 14x14 patches.
@@ -190,15 +190,11 @@ class VideoMAEVisionTransformer(BaseModule):
                              '(separable learned tables) exclude each other')
         self.sep_pos_embed = sep_pos_embed
         self.with_cls_token = with_cls_token
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) \
-            if with_cls_token else None
+        for name, param in mae_st_tokens(self.embed_dims, self.grid_size, sep_pos_embed,
+                                         with_cls_token).items():
+            setattr(self, name, param)
         if sep_pos_embed:
-            t, h, w = self.grid_size
             self.pos_embed = None
-            self.pos_embed_spatial = nn.Parameter(torch.zeros(1, h * w, self.embed_dims))
-            self.pos_embed_temporal = nn.Parameter(torch.zeros(1, t, self.embed_dims))
-            self.pos_embed_class = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) \
-                if with_cls_token else None
         elif use_learnable_pos_emb:
             self.pos_embed = nn.Parameter(torch.zeros(1, self.num_patches, self.embed_dims))
         else:
@@ -243,13 +239,6 @@ class VideoMAEVisionTransformer(BaseModule):
                              f'into tubelet {tub} x patch {self.patch_size}')
         return T // tub, H // ph, W // pw
 
-    def learned_tokens(self) -> Dict[str, nn.Parameter]:
-        """The learned position tables and cls token, by parameter name."""
-        names = ('pos_embed', 'pos_embed_spatial', 'pos_embed_temporal', 'pos_embed_class',
-                 'cls_token')
-        return {n: getattr(self, n) for n in names
-                if isinstance(getattr(self, n, None), nn.Parameter)}
-
     def init_weights(self) -> None:
         """Init from ``init_cfg``; learned position tables and the cls token
         get trunc-normal(.02) (as VideoMAE and MAE-ST) unless a checkpoint
@@ -258,8 +247,7 @@ class VideoMAEVisionTransformer(BaseModule):
         cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
         loaders = ('Pretrained', 'VideoMAEPretrained')
         if not any(isinstance(c, dict) and c.get('type') in loaders for c in cfgs):
-            for param in self.learned_tokens().values():
-                trunc_normal_(param, std=.02)
+            init_learned_tokens(self)
 
     def _resize_pos_embed_hook(self, state_dict, prefix, *args, **kwargs) -> None:
         if self.sep_pos_embed:
@@ -308,14 +296,6 @@ class VideoMAEVisionTransformer(BaseModule):
             return separable_position_table(spatial, temporal)
         return resize_pos_embed(self.pos_embed, self.grid_size, grid, self.pos_embed_interp)
 
-    def prepend_cls_token(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, N, C) -> (B, 1 + N, C)``: the cls token (plus
-        ``pos_embed_class`` when there is one) first."""
-        cls = self.cls_token
-        if getattr(self, 'pos_embed_class', None) is not None:
-            cls = cls + self.pos_embed_class
-        return torch.cat([cls.to(x.dtype).expand(x.shape[0], -1, -1), x], dim=1)
-
     def forward(self,
                 x: torch.Tensor,
                 mask: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -339,7 +319,7 @@ class VideoMAEVisionTransformer(BaseModule):
         if mask is not None:
             x = x[~gather_check_mask(mask, B, N)].reshape(B, -1, C)  # (B, N_vis, C)
         if self.cls_token is not None:
-            x = self.prepend_cls_token(x)  # (B, 1 + N_vis, C)
+            x = prepend_cls_token(x, self.cls_token, self.pos_embed_class)  # (B, 1 + N_vis, C)
         x = self.pos_drop(x)
         for block in self.blocks:
             if self.with_cp and self.training and x.requires_grad:

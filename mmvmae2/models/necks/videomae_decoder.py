@@ -8,6 +8,7 @@ from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 
 from ..utils.pos_embed import separable_position_table, sinusoid_position_table
+from ..utils.tokens import init_learned_tokens, mae_st_tokens, prepend_cls_token
 from ..utils.transformer import TransformerBlock, linear_drop_path_rates
 
 # The V2 decoder of each encoder size (official ``pretrain_videomae_*`` models
@@ -52,22 +53,28 @@ def decoder_query_positions(encoder_mask: torch.Tensor, decoder_mask: torch.Tens
         query = encoder_mask & ~decoder_mask
     else:
         raise ValueError(f'decoder mode must be one of {MODES}, got {mode!r}')
-    counts = query.sum(dim=1)  # (B,)
-    length = int(counts.max())
-    if length == 0:
+    index, valid = selected_positions(query)
+    if index.shape[1] == 0:
         raise ValueError('the decoder mask keeps no token to reconstruct')
-    # A stable sort puts the kept positions first, in ascending token order.
-    order = torch.sort((~query).to(torch.uint8), dim=1, stable=True).indices  # (B, N)
-    index = order[:, :length]  # (B, L)
-    valid = torch.arange(length, device=query.device)[None] < counts[:, None]  # (B, L)
     return index, valid
 
 
-def visible_positions(encoder_mask: torch.Tensor) -> torch.Tensor:
-    """``(B, N_vis)`` indices of the tokens the encoder saw, ascending (the
-    order of the encoder's output); every sample keeps ``N_vis``."""
-    order = torch.sort(encoder_mask.to(torch.uint8), dim=1, stable=True).indices  # (B, N)
-    return order[:, :int((~encoder_mask[0]).sum())]
+def selected_positions(selected: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Token indices of the True entries of each row, ascending.
+
+    Args:
+        selected (torch.Tensor): ``(B, N)`` bool.
+
+    Returns:
+        tuple: ``index`` ``(B, L)`` long, L the largest row count, and
+        ``valid`` ``(B, L)`` bool (False on padding).
+    """
+    counts = selected.sum(dim=1)  # (B,)
+    length = int(counts.max())
+    # A stable sort puts the selected positions first, in ascending token order.
+    order = torch.sort((~selected).to(torch.uint8), dim=1, stable=True).indices  # (B, N)
+    valid = torch.arange(length, device=selected.device)[None] < counts[:, None]  # (B, L)
+    return order[:, :length], valid
 
 
 @MODELS.register_module()
@@ -167,19 +174,16 @@ class VideoMAEPretrainDecoder(BaseModule):
 
         self.encoder_to_decoder = nn.Linear(encoder_embed_dims, self.embed_dims, bias=embed_bias)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) \
-            if with_cls_token else None
         self.sep_pos_embed = sep_pos_embed
+        if sep_pos_embed and (grid_size is None
+                              or grid_size[0] * grid_size[1] * grid_size[2] != num_patches):
+            raise ValueError(f'sep_pos_embed needs grid_size (T\', H\', W\') holding the '
+                             f'{num_patches} tokens, got {grid_size}')
+        for name, param in mae_st_tokens(self.embed_dims, grid_size, sep_pos_embed,
+                                         with_cls_token).items():
+            setattr(self, name, param)
         if sep_pos_embed:
-            if grid_size is None or grid_size[0] * grid_size[1] * grid_size[2] != num_patches:
-                raise ValueError(f'sep_pos_embed needs grid_size (T\', H\', W\') holding the '
-                                 f'{num_patches} tokens, got {grid_size}')
-            t, h, w = grid_size
             self.pos_embed = None
-            self.pos_embed_spatial = nn.Parameter(torch.zeros(1, h * w, self.embed_dims))
-            self.pos_embed_temporal = nn.Parameter(torch.zeros(1, t, self.embed_dims))
-            self.pos_embed_class = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) \
-                if with_cls_token else None
         else:
             self.register_buffer('pos_embed', sinusoid_position_table(num_patches,
                                                                       self.embed_dims),
@@ -208,9 +212,7 @@ class VideoMAEPretrainDecoder(BaseModule):
         if self.encoder_to_decoder.bias is None:
             self.encoder_to_decoder.reset_parameters()  # MAE-ST's decoder_embed: Xavier
         trunc_normal_(self.mask_token, std=.02, a=-.02, b=.02)
-        for name in ('cls_token', 'pos_embed_spatial', 'pos_embed_temporal', 'pos_embed_class'):
-            if isinstance(getattr(self, name, None), nn.Parameter):
-                trunc_normal_(getattr(self, name), std=.02)
+        init_learned_tokens(self)
 
     def position_table(self) -> torch.Tensor:
         """``(1, N, Cd)`` position table of the tokens."""
@@ -250,8 +252,7 @@ class VideoMAEPretrainDecoder(BaseModule):
 
         keys = torch.cat([valid.new_ones(B, x_vis.shape[1]), valid], dim=1)  # (B, N_vis+L)
         if self.cls_token is not None:
-            cls = self.cls_token + (self.pos_embed_class if self.sep_pos_embed else 0)
-            x = torch.cat([cls.to(x.dtype).expand(B, -1, -1), x], dim=1)  # (B, 1+N_vis+L, Cd)
+            x = prepend_cls_token(x, self.cls_token, self.pos_embed_class)  # (B, 1+N_vis+L, Cd)
             keys = torch.cat([keys.new_ones(B, 1), keys], dim=1)
         attn_mask = None
         if not bool(keys.all()):  # padded queries must not be attended to
@@ -262,7 +263,8 @@ class VideoMAEPretrainDecoder(BaseModule):
             else:
                 x = block(x, attn_mask)
         if self.mode == 'mae':  # every token: visible ones, then the queries
-            index = torch.cat([visible_positions(encoder_mask), index], dim=1)
+            visible = selected_positions(~encoder_mask)[0]  # (B, N_vis), the latent's order
+            index = torch.cat([visible, index], dim=1)
             valid = keys[:, -index.shape[1]:]
         L = index.shape[1]
         pred = self.head(self.norm(x[:, -L:]))  # (B, L, P); the cls token is dropped
