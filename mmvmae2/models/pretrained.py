@@ -54,7 +54,7 @@ from mmengine.model.weight_init import update_init_info
 from ..compat import load_checkpoint_file
 from .backbones.vit import VideoMAEVisionTransformer
 from .checkpoint_convert import convert_state_dict, is_fixed_sinusoid_table
-from .utils.pos_embed import resize_pos_embed, sinusoid_position_table
+from .utils.pos_embed import infer_source_grid, resize_pos_embed, sinusoid_position_table
 
 __all__ = ['VideoMAEPretrained', 'select_encoder_weights', 'slice_classifier',
            'infer_source_grid', 'load_class_map']
@@ -69,39 +69,6 @@ _NUM_NAMES = 5  # names shown per list in the log
 def _names(keys: Sequence[str], limit: int = _NUM_NAMES) -> str:
     more = f', ... ({len(keys) - limit} more)' if len(keys) > limit else ''
     return ', '.join(keys[:limit]) + more
-
-
-def infer_source_grid(num_positions: int,
-                      target_grid: Sequence[int],
-                      source_grid: Optional[Sequence[int]] = None) -> Tuple[int, int, int]:
-    """Token grid ``(T', H', W')`` of a stored position table.
-
-    Args:
-        num_positions (int): Rows of the stored table.
-        target_grid (Sequence[int]): The model's grid.
-        source_grid (Sequence[int], optional): The grid given in the config;
-            checked against ``num_positions``. Defaults to None (guess: the
-            model's frame count with a square frame, then the model's frame
-            size with another frame count).
-
-    Returns:
-        tuple: The source grid.
-    """
-    if source_grid is not None:
-        grid = tuple(int(s) for s in source_grid)
-        if len(grid) != 3 or grid[0] * grid[1] * grid[2] != num_positions:
-            raise ValueError(f'source_grid={source_grid} does not hold the {num_positions} '
-                             f'positions of the stored pos_embed')
-        return grid
-    t, h, w = target_grid
-    side = round((num_positions / t)**.5) if num_positions % t == 0 else 0
-    if side and side * side * t == num_positions:
-        return t, side, side
-    if num_positions % (h * w) == 0:
-        return num_positions // (h * w), h, w
-    raise ValueError(f'cannot tell the token grid of a stored pos_embed with {num_positions} '
-                     f'positions (model grid {tuple(target_grid)}); set source_grid=(T, H, W) '
-                     f'of the pretraining tokens in the VideoMAEPretrained init_cfg')
 
 
 def select_encoder_weights(state_dict: Dict[str, torch.Tensor],

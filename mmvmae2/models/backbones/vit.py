@@ -8,7 +8,7 @@ import torch.utils.checkpoint as cp
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
-from ..utils.pos_embed import (resize_pos_embed, resize_separable_tables,
+from ..utils.pos_embed import (infer_source_grid, resize_pos_embed, resize_separable_tables,
                                separable_position_table, sinusoid_position_table)
 from ..utils.tokens import init_learned_tokens, mae_st_tokens, prepend_cls_token
 from ..utils.transformer import PatchEmbed3D, TransformerBlock, linear_drop_path_rates
@@ -262,7 +262,7 @@ class VideoMAEVisionTransformer(BaseModule):
             return
         src = state_dict[key]
         if src.shape[1] != self.num_patches:
-            src_grid = self._guess_grid(src.shape[1])
+            src_grid = infer_source_grid(src.shape[1], self.grid_size)
             state_dict[key] = resize_pos_embed(src, src_grid, self.grid_size)
 
     def _resize_separable_hook(self, state_dict, prefix) -> None:
@@ -274,17 +274,6 @@ class VideoMAEVisionTransformer(BaseModule):
         src_grid = (temporal.shape[1], *square_grid(spatial.shape[1], spatial_key))
         state_dict[spatial_key], state_dict[temporal_key] = resize_separable_tables(
             spatial, temporal, src_grid, self.grid_size, self.pos_embed_interp)
-
-    def _guess_grid(self, num_positions: int) -> Tuple[int, int, int]:
-        """Grid of a stored table: same frame count first, then same size."""
-        t, h, w = self.grid_size
-        if num_positions % t == 0 and round((num_positions // t)**.5)**2 == num_positions // t:
-            s = round((num_positions // t)**.5)
-            return t, s, s
-        if num_positions % (h * w) == 0:
-            return num_positions // (h * w), h, w
-        raise ValueError(f'cannot infer the token grid of a stored pos_embed with '
-                         f'{num_positions} positions for a model with grid {self.grid_size}')
 
     def position_embedding(self, grid: Sequence[int]) -> torch.Tensor:
         """Position table ``(1, T'*H'*W', C)`` for a token grid; the stored

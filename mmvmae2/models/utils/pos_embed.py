@@ -1,7 +1,7 @@
 """Position embeddings of the video ViT: the official 1-D sinusoid table of
 VideoMAE, MAE-ST's learned separable (spatial + temporal) tables, and their
 resizing to other token grids."""
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -113,3 +113,36 @@ def token_grid(input_shape: Sequence[int], tubelet_size: int,
     """Token grid ``(T', H', W')`` of a ``(..., T, H, W)`` clip."""
     t, h, w = input_shape[-3:]
     return t // tubelet_size, h // patch_size[0], w // patch_size[1]
+
+
+def infer_source_grid(num_positions: int,
+                      target_grid: Sequence[int],
+                      source_grid: Optional[Sequence[int]] = None) -> Tuple[int, int, int]:
+    """Token grid ``(T', H', W')`` of a stored position table.
+
+    Args:
+        num_positions (int): Rows of the stored table.
+        target_grid (Sequence[int]): The model's grid.
+        source_grid (Sequence[int], optional): The grid given in the config;
+            checked against ``num_positions``. Defaults to None (guess: the
+            model's frame count with a square frame, then the model's frame
+            size with another frame count).
+
+    Returns:
+        tuple: The source grid.
+    """
+    if source_grid is not None:
+        grid = tuple(int(s) for s in source_grid)
+        if len(grid) != 3 or grid[0] * grid[1] * grid[2] != num_positions:
+            raise ValueError(f'source_grid={source_grid} does not hold the {num_positions} '
+                             f'positions of the stored pos_embed')
+        return grid
+    t, h, w = target_grid
+    side = round((num_positions / t)**.5) if num_positions % t == 0 else 0
+    if side and side * side * t == num_positions:
+        return t, side, side
+    if num_positions % (h * w) == 0:
+        return num_positions // (h * w), h, w
+    raise ValueError(f'cannot tell the token grid of a stored pos_embed with {num_positions} '
+                     f'positions (model grid {tuple(target_grid)}); set source_grid=(T, H, W) '
+                     f'of the pretraining tokens in the VideoMAEPretrained init_cfg')
